@@ -1,0 +1,24 @@
+"""Authentication backend that accepts a username or an email, in any case."""
+
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from apps.accounts.models import User
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    """Log in with either identifier; 000 and 002 send ``username``, 004 sends ``email``."""
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs):
+        identifier = (username or kwargs.get("email") or "").strip()
+        if not identifier or password is None:
+            return None
+        field = "email__iexact" if "@" in identifier else "username__iexact"
+        user = User.objects.filter(**{field: identifier}).first()
+        if user is None:
+            # Spend the same time as a real check, so timing does not reveal which accounts exist.
+            User().set_password(password)
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,61 @@
+"""003's token routes under ``/api/auth/`` (the OAuth ones live in ``oauth.py``)."""
+
+from django.http import Http404
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts import services
+from apps.accounts.serializers import AutomlUserSerializer, DevLoginInput, RefreshInput, UserSerializer
+from apps.accounts.tokens import clear_auth_cookies, rotate_refresh, tokens_for
+from apps.accounts.views.common import dev_login_allowed, refresh_from, signed_in_response, validated
+
+
+class AutomlRefreshView(APIView):
+    """Rotate a refresh token: ``{"access_token", "refresh_token"}``."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def post(self, request: Request) -> Response:
+        user, pair = rotate_refresh(validated(RefreshInput, request)["token"])
+        return signed_in_response(user, pair.as_dict(), pair=pair)
+
+
+class AutomlLogoutView(APIView):
+    """Blacklist the refresh token given (the access token is revoked too)."""
+
+    def post(self, request: Request) -> Response:
+        services.user_logout(user=request.user, refresh=refresh_from(request), access=request.auth, request=request)
+        response = Response({"message": "Logged out"})
+        clear_auth_cookies(response)
+        return response
+
+
+class AutomlMeView(APIView):
+    """003's profile, with the AutoML counters.
+
+    Datasets, workflows, models and credits arrive with the AutoML issue; until then a user
+    owns none of them, so the counters are truthfully zero.
+    """
+
+    def get(self, request: Request) -> Response:
+        body = AutomlUserSerializer(request.user).data
+        body.update(credit_balance=0, dataset_count=0, workflow_count=0, model_count=0, storage_used_bytes=0)
+        return Response(body)
+
+
+class DevLoginView(APIView):
+    """Development-only sign-in by email; 404 unless DEBUG or a development environment."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def post(self, request: Request) -> Response:
+        if not dev_login_allowed():
+            raise Http404
+        data = validated(DevLoginInput, request)
+        user = services.user_dev_login(**data, request=request)
+        pair = tokens_for(user)
+        return signed_in_response(user, {**pair.as_dict(), "user": UserSerializer(user).data}, pair=pair)

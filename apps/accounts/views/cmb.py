@@ -1,0 +1,71 @@
+"""001's routes: ``/auth/login``, ``/auth/logout``, ``/users/me``, ``/admin/users``."""
+
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts import services
+from apps.accounts.permissions import IsHangarAdmin
+from apps.accounts.selectors import user_from_cookie, user_list
+from apps.accounts.serializers import CmbUserSerializer, LoginInput
+from apps.accounts.tokens import clear_auth_cookies, tokens_for
+from apps.accounts.views.common import refresh_from, signed_in_response, validated
+from apps.core.envelopes import cmb_response
+from apps.core.pagination import limit_param
+
+
+class CmbLoginView(APIView):
+    """Start Google OAuth (the documented flow) and answer its ``auth_url``.
+
+    A body with a username or email and a password signs in directly instead, setting the
+    cookie, so ``curl -c cookies.txt`` works on a Hangar without OAuth configured.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def post(self, request: Request) -> Response:
+        if hasattr(request.data, "get") and request.data.get("password"):
+            data = validated(LoginInput, request)
+            user = services.user_login(identifier=data["identifier"], password=data["password"], request=request)
+            body = {"status": "success", "message": "Logged in", "data": CmbUserSerializer(user).data}
+            return signed_in_response(user, body, pair=tokens_for(user))
+        from apps.accounts.oauth import authorization_url
+
+        url = authorization_url(request, provider="google", flow="cmb")
+        return Response({"status": "success", "auth_url": url, "message": "Redirect to auth_url to login"})
+
+
+class CmbLogoutView(APIView):
+    """Sign out: blacklist the cookie's refresh token and clear the cookies."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def get(self, request: Request) -> Response:
+        user = user_from_cookie(request)
+        if user is not None:
+            services.user_logout(user=user, refresh=refresh_from(request), request=request)
+        response = Response({"status": "success", "message": "Logged out successfully"})
+        clear_auth_cookies(response)
+        return response
+
+    post = get
+
+
+class CmbMeView(APIView):
+    """The caller, in 001's envelope."""
+
+    def get(self, request: Request) -> Response:
+        return cmb_response(CmbUserSerializer(request.user).data)
+
+
+class CmbAdminUsersView(APIView):
+    """Every user, for admins."""
+
+    permission_classes = [IsHangarAdmin]
+
+    def get(self, request: Request) -> Response:
+        users = user_list()[: limit_param(request, default=100)]
+        return cmb_response({"users": CmbUserSerializer(users, many=True).data})

@@ -1,0 +1,37 @@
+"""Helpers that tell API requests from browser page requests."""
+
+from django.http import HttpRequest
+
+# Paths that belong to an API family and always answer JSON, whatever the Accept header says.
+API_PREFIXES = (
+    "/api/",
+    "/auth/",
+    "/users/",
+    "/environments",
+    "/user-env-vars",
+    "/user-files",
+    "/activity",
+    "/admin/users",
+    "/admin/environments",
+    "/admin/activity",
+    "/health",
+    "/workspace/",
+    "/ws",
+)
+
+
+def is_api_path(path: str) -> bool:
+    """True when ``path`` belongs to one of the documented API families."""
+    return path.startswith(API_PREFIXES)
+
+
+def wants_html(request: HttpRequest) -> bool:
+    """True for a browser asking for a page: a non-API path and an Accept header naming HTML."""
+    if is_api_path(request.path):
+        return False
+    return "text/html" in request.headers.get("Accept", "")
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address. X-Forwarded-For is not trusted: a proxy must set REMOTE_ADDR."""
+    return request.META.get("REMOTE_ADDR") or "unknown"

@@ -12,6 +12,7 @@ TEST_APT := $(RUN_APT) chromium
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed
+	$(BIN)/python manage.py collectstatic --noinput -v0
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
 test: install-test

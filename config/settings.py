@@ -24,9 +24,7 @@ REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HO
 if PRODUCTION:
     missing = [name for name in REQUIRED_IN_PRODUCTION if not env.str(name, default="")]
     if missing:
-        raise ImproperlyConfigured(
-            "Production mode needs these environment variables: " + ", ".join(missing)
-        )
+        raise ImproperlyConfigured("Production mode needs these environment variables: " + ", ".join(missing))
 
 DEBUG = env.bool("DEBUG", default=False)
 # The development key is public on purpose: production refuses to start without its own.

@@ -38,12 +38,14 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["-date_joined"]
     filter_horizontal = ["roles", "groups", "user_permissions"]
     actions = [deactivate_users, _set_tier("free"), _set_tier("pro"), _set_tier("enterprise")]
-    fieldsets = DjangoUserAdmin.fieldsets + (
-        ("Hangar", {"fields": ("full_name", "avatar_url", "tier", "organization", "roles", "is_verified", "oauth_provider")}),
+    fieldsets = (
+        *DjangoUserAdmin.fieldsets,
+        (
+            "Hangar",
+            {"fields": ("full_name", "avatar_url", "tier", "organization", "roles", "is_verified", "oauth_provider")},
+        ),
     )
-    add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2", "tier")}),
-    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "email", "password1", "password2", "tier")}),)
 
 
 @admin.register(Role)

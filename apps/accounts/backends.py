@@ -9,7 +9,9 @@ from apps.accounts.models import User
 class UsernameOrEmailBackend(ModelBackend):
     """Log in with either identifier; 000 and 002 send ``username``, 004 sends ``email``."""
 
-    def authenticate(self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs):
+    def authenticate(
+        self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs
+    ):
         identifier = (username or kwargs.get("email") or "").strip()
         if not identifier or password is None:
             return None

@@ -60,7 +60,9 @@ def _check_password(password: str, user: User) -> None:
         raise ValidationError({"password": list(exc.messages)}) from None
 
 
-def user_register(*, username: str, email: str, password: str, full_name: str = "", request: HttpRequest | None = None) -> User:
+def user_register(
+    *, username: str, email: str, password: str, full_name: str = "", request: HttpRequest | None = None
+) -> User:
     """Create an account and send the verification email. Duplicates in any case get 409."""
     username, email = username.strip().lower(), email.strip().lower()
     _check_unique(username, email)
@@ -91,7 +93,9 @@ def user_login(*, identifier: str, password: str, request: HttpRequest | None = 
             status=Activity.Status.FAILURE,
             request=request,
         )
-        raise HangarError("Invalid username/email or password", error_code=ErrorCode.INVALID_CREDENTIALS, status_code=401)
+        raise HangarError(
+            "Invalid username/email or password", error_code=ErrorCode.INVALID_CREDENTIALS, status_code=401
+        )
     if not user.is_active:
         raise HangarError("Account is disabled", error_code=ErrorCode.ACCOUNT_DISABLED, status_code=403)
     user_mark_login(user=user, request=request, how="password")
@@ -229,9 +233,13 @@ def email_verify(*, token: str, request: HttpRequest | None = None) -> User:
     try:
         payload = signing.loads(token, salt=_VERIFY_SALT, max_age=max_age)
     except signing.SignatureExpired:
-        raise HangarError("Verification link has expired", error_code=ErrorCode.TOKEN_INVALID, status_code=400) from None
+        raise HangarError(
+            "Verification link has expired", error_code=ErrorCode.TOKEN_INVALID, status_code=400
+        ) from None
     except signing.BadSignature:
-        raise HangarError("Verification token is invalid", error_code=ErrorCode.TOKEN_INVALID, status_code=400) from None
+        raise HangarError(
+            "Verification token is invalid", error_code=ErrorCode.TOKEN_INVALID, status_code=400
+        ) from None
     user = User.objects.filter(pk=payload.get("u"), email__iexact=payload.get("e", "")).first()
     if user is None:
         raise HangarError("Verification token is invalid", error_code=ErrorCode.TOKEN_INVALID, status_code=400)
@@ -282,7 +290,9 @@ def user_admin_update(*, user: User, actor: User, data: dict) -> User:
     user.save()
     if data.get("is_active") is False:
         user_deactivate_tokens(user=user)
-    activity_record(user=actor, action="user_updated", details=f"Updated {user.username}", metadata={"fields": sorted(data)})
+    activity_record(
+        user=actor, action="user_updated", details=f"Updated {user.username}", metadata={"fields": sorted(data)}
+    )
     return user
 
 

@@ -1,5 +1,6 @@
 """JWT issuing, rotation, revocation and the browser cookies that carry them."""
 
+import contextlib
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -56,17 +57,17 @@ def rotate_refresh(raw_refresh: str) -> tuple[User, TokenPair]:
         raise _invalid(f"Refresh token is invalid: {exc}") from None
     user = User.objects.filter(pk=refresh.payload.get(api_settings.USER_ID_CLAIM)).first()
     if user is None or not user.is_active:
-        raise HangarError("Account is disabled or no longer exists", error_code=ErrorCode.ACCOUNT_DISABLED, status_code=401)
+        raise HangarError(
+            "Account is disabled or no longer exists", error_code=ErrorCode.ACCOUNT_DISABLED, status_code=401
+        )
     refresh.blacklist()
     return user, tokens_for(user)
 
 
 def blacklist_refresh(raw_refresh: str) -> None:
     """Blacklist one refresh token; an already invalid one is ignored (logout is idempotent)."""
-    try:
+    with contextlib.suppress(TokenError):
         RefreshToken(raw_refresh).blacklist()
-    except TokenError:
-        pass
 
 
 def blacklist_all_refresh(user: User) -> None:

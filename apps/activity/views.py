@@ -29,7 +29,5 @@ class AdminActivityView(APIView):
         raw_user = request.query_params.get("user_id")
         if raw_user is not None and not raw_user.isdigit():
             raise ValidationError({"user_id": ["Must be a numeric user id."]})
-        items = activity_all(
-            limit=limit_param(request, default=100), user_id=int(raw_user) if raw_user else None
-        )
+        items = activity_all(limit=limit_param(request, default=100), user_id=int(raw_user) if raw_user else None)
         return cmb_response({"activities": ActivitySerializer(items, many=True).data})

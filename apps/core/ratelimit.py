@@ -73,9 +73,7 @@ def check_rate(request: HttpRequest, scope: str, *, key: Callable[[HttpRequest],
 
 def rate_limited_response(usage: dict) -> HttpResponse:
     """The 429 answered when a caller is over its limit, with the headers set."""
-    response = error_response(
-        f"Rate limit exceeded: {usage['limit']} requests per window", ErrorCode.RATE_LIMITED, 429
-    )
+    response = error_response(f"Rate limit exceeded: {usage['limit']} requests per window", ErrorCode.RATE_LIMITED, 429)
     add_headers(response, usage)
     response["Retry-After"] = str(max(usage["time_left"], 1))
     return response

@@ -47,7 +47,7 @@ class CmbLogoutView(APIView):
         user = user_from_cookie(request)
         if user is not None:
             services.user_logout(user=user, refresh=refresh_from(request), request=request)
-        response = Response({"status": "success", "message": "Logged out successfully"})
+        response = cmb_response(message="Logged out successfully")
         clear_auth_cookies(response)
         return response
 

@@ -18,7 +18,9 @@ def validated(serializer_class: type[Serializer], request: Request) -> dict:
     return serializer.validated_data
 
 
-def signed_in_response(user: User, body: dict[str, Any], *, status: int = 200, pair: TokenPair | None = None) -> Response:
+def signed_in_response(
+    user: User, body: dict[str, Any], *, status: int = 200, pair: TokenPair | None = None
+) -> Response:
     """A response that also stores the tokens in the browser cookies."""
     response = Response(body, status=status)
     set_auth_cookies(response, pair or tokens_for(user))

@@ -7,7 +7,9 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 urlpatterns = [
     # The JSON admin routes of 001 and 000 come before Django's admin site, so they match first.
     path("", include("apps.accounts.urls")),
+    path("", include("apps.accounts.urls_oauth")),
     path("", include("apps.activity.urls")),
+    path("", include("apps.accounts.urls_pages")),
     path("", include("apps.core.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

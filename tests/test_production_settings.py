@@ -5,7 +5,6 @@ with a controlled environment.
 """
 
 import os
-import re
 import secrets
 import string
 import subprocess
@@ -18,11 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "ALLOWED_HOSTS")
 # Variables the test runner or CI may set, which would leak into the child's settings.
 INHERITED = (*REQUIRED, "ENVIRONMENT", "PYTEST_XDIST_WORKER", "DJANGO_SETTINGS_MODULE")
-
-# drf-spectacular joins the deploy check with API-schema warnings about views that lack a
-# serializer or an authentication extension. They are real but belong to the views' owners, not to
-# the production settings; empty this set once the schema generates cleanly.
-SCHEMA_WARNINGS = {"drf_spectacular.W001", "drf_spectacular.W002"}
 
 
 def _clean_env(**overrides: str) -> dict[str, str]:
@@ -73,9 +67,7 @@ def test_production_security_settings_pass_the_deploy_check(tmp_path):
 
 def test_production_passes_the_full_deploy_check(tmp_path):
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=_production_env(tmp_path))
-    issues = set(re.findall(r"\(([\w.]+\.[A-Z]\d{3})\)", result.stdout + result.stderr))
-    assert not issues - SCHEMA_WARNINGS, result.stderr
-    assert result.returncode == 0 or issues, result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_embedded_default_needs_no_variables():

@@ -29,11 +29,11 @@ from django.core.cache import cache
 from django.core.exceptions import MultipleObjectsReturned, ValidationError
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 
 from apps.accounts import services
 from apps.accounts.models import User
 from apps.core.errors import ErrorCode, HangarError
+from apps.core.http import safe_next
 
 logger = logging.getLogger(__name__)
 
@@ -85,13 +85,6 @@ def _client(request: HttpRequest, provider: OAuth2Provider, flow: str) -> tuple[
     # allauth reverses its own ``<provider>_callback`` URL name, which Hangar does not mount.
     adapter.get_callback_url = lambda _request, _app: callback_url(provider=provider.id, flow=flow)
     return adapter, adapter.get_client(request, provider.app)
-
-
-def safe_next(value: str | None) -> str:
-    """``value`` when it is a same-site relative path, else ``"/"`` (no open redirects)."""
-    # Django's check rejects schemes and hosts; the prefix test also rejects "evil.example/x".
-    is_path = bool(value) and value.startswith("/") and not value.startswith(("//", "/\\"))
-    return value if is_path and url_has_allowed_host_and_scheme(value, allowed_hosts=set()) else "/"
 
 
 def authorization_url(request: HttpRequest, *, provider: str, flow: str) -> str:

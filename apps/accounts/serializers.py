@@ -181,3 +181,13 @@ class AdminUserUpdateInput(serializers.Serializer):
     organization_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     tier = serializers.ChoiceField(choices=User.Tier.choices, required=False)
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class TokenPairOutput(serializers.Serializer):
+    """The token response of 000 and 004 (documentation only)."""
+
+    access_token = serializers.CharField()
+    refresh_token = serializers.CharField()
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField()
+    user = UserSerializer(required=False)

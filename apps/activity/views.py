@@ -1,5 +1,7 @@
 """001's activity routes: ``GET /activity`` and ``GET /admin/activity``."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,6 +17,7 @@ from apps.core.pagination import limit_param
 class ActivityView(APIView):
     """The caller's activity log."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         items = activity_for_user(user=request.user, limit=limit_param(request, default=50))
         return cmb_response({"activities": ActivitySerializer(items, many=True).data})
@@ -25,6 +28,7 @@ class AdminActivityView(APIView):
 
     permission_classes = [IsHangarAdmin]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         raw_user = request.query_params.get("user_id")
         if raw_user is not None and not raw_user.isdigit():

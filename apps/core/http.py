@@ -1,6 +1,7 @@
 """Helpers that tell API requests from browser page requests."""
 
 from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 
 # Paths that belong to an API family and always answer JSON, whatever the Accept header says.
 API_PREFIXES = (
@@ -35,3 +36,10 @@ def wants_html(request: HttpRequest) -> bool:
 def client_ip(request: HttpRequest) -> str:
     """The caller's address. X-Forwarded-For is not trusted: a proxy must set REMOTE_ADDR."""
     return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def safe_next(value: str | None) -> str:
+    """``value`` when it is a same-site relative path, else ``"/"`` (no open redirects)."""
+    # Django's check rejects schemes and hosts; the prefix test also rejects "evil.example/x".
+    is_path = bool(value) and value.startswith("/") and not value.startswith(("//", "/\\"))
+    return value if is_path and url_has_allowed_host_and_scheme(value, allowed_hosts=set()) else "/"

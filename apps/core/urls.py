@@ -3,7 +3,6 @@ from django.urls import path
 from apps.core import views
 
 urlpatterns = [
-    path("", views.root, name="root"),
     path("health", views.health_view, name="health"),
     path("health/live", views.live, name="health-live"),
     path("health/ready", views.ready, name="health-ready"),

@@ -30,9 +30,8 @@ def _base() -> dict:
 
 @require_GET
 def root(request: HttpRequest) -> HttpResponse:
-    """The dashboard for a browser, 001's and 003's API information for everyone else."""
-    if wants_html(request):
-        return render(request, "dashboard.html")
+    """001's and 003's API information; browsers get the dashboard page instead (see
+    ``apps.accounts.views.pages.dashboard``, which owns the ``/`` route and calls this)."""
     return JsonResponse(
         {
             "name": SERVICE,

@@ -20,8 +20,8 @@ from cryptography.x509.oid import NameOID
 from django.conf import settings as django_settings
 
 from apps.accounts.models import User
-from apps.accounts.oauth import safe_next
 from apps.accounts.tests.factories import UserFactory
+from apps.core.http import safe_next
 
 PUBLIC_URL = "https://hangar.example"
 GOOGLE_TOKEN = ("POST", "https://oauth2.googleapis.com/token")

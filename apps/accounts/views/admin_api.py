@@ -1,5 +1,7 @@
 """000's Admin & IAM routes under ``/api/v1/admin/``; all need the admin role."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,6 +18,7 @@ class AdminUsersView(APIView):
 
     permission_classes = [IsHangarAdmin]
 
+    @extend_schema(responses=UserSerializer(many=True))
     def get(self, request: Request) -> Response:
         page = paginate(selectors.user_list(), request, default_limit=100)
         response = Response(UserSerializer(page.items, many=True).data)
@@ -28,6 +31,7 @@ class AdminUserDetailView(APIView):
 
     permission_classes = [IsHangarAdmin]
 
+    @extend_schema(request=AdminUserUpdateInput, responses=UserSerializer)
     def put(self, request: Request, user_id: int) -> Response:
         user = selectors.user_get(user_id=user_id)
         data = validated(AdminUserUpdateInput, request)
@@ -42,6 +46,7 @@ class AdminRolesView(APIView):
 
     permission_classes = [IsHangarAdmin]
 
+    @extend_schema(responses=RoleSerializer(many=True))
     def get(self, request: Request) -> Response:
         return Response(RoleSerializer(selectors.role_list(), many=True).data)
 
@@ -51,6 +56,7 @@ class AdminRoleAssignView(APIView):
 
     permission_classes = [IsHangarAdmin]
 
+    @extend_schema(request=RoleAssignInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         data = validated(RoleAssignInput, request)
         user = services.role_assign(**data, actor=request.user)
@@ -62,6 +68,7 @@ class AdminInitRolesView(APIView):
 
     permission_classes = [IsHangarAdmin]
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         roles = services.roles_init_defaults()
         return Response({"message": "Default roles initialized", "roles": RoleSerializer(roles, many=True).data})

@@ -1,13 +1,22 @@
 """003's token routes under ``/api/auth/`` (the OAuth ones live in ``oauth.py``)."""
 
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import services
-from apps.accounts.serializers import AutomlUserSerializer, DevLoginInput, RefreshInput, UserSerializer
+from apps.accounts.serializers import (
+    AutomlUserSerializer,
+    DevLoginInput,
+    OptionalRefreshInput,
+    RefreshInput,
+    TokenPairOutput,
+    UserSerializer,
+)
 from apps.accounts.tokens import clear_auth_cookies, rotate_refresh, tokens_for
 from apps.accounts.views.common import dev_login_allowed, refresh_from, signed_in_response, validated
 
@@ -18,6 +27,7 @@ class AutomlRefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=RefreshInput, responses=TokenPairOutput)
     def post(self, request: Request) -> Response:
         user, pair = rotate_refresh(validated(RefreshInput, request)["token"])
         return signed_in_response(user, pair.as_dict(), pair=pair)
@@ -26,6 +36,7 @@ class AutomlRefreshView(APIView):
 class AutomlLogoutView(APIView):
     """Blacklist the refresh token given (the access token is revoked too)."""
 
+    @extend_schema(request=OptionalRefreshInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         services.user_logout(user=request.user, refresh=refresh_from(request), access=request.auth, request=request)
         response = Response({"message": "Logged out"})
@@ -40,6 +51,7 @@ class AutomlMeView(APIView):
     owns none of them, so the counters are truthfully zero.
     """
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         body = AutomlUserSerializer(request.user).data
         body.update(credit_balance=0, dataset_count=0, workflow_count=0, model_count=0, storage_used_bytes=0)
@@ -52,6 +64,7 @@ class DevLoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=DevLoginInput, responses=TokenPairOutput)
     def post(self, request: Request) -> Response:
         if not dev_login_allowed():
             raise Http404

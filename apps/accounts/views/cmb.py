@@ -1,5 +1,7 @@
 """001's routes: ``/auth/login``, ``/auth/logout``, ``/users/me``, ``/admin/users``."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,6 +27,7 @@ class CmbLoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=LoginInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         if hasattr(request.data, "get") and request.data.get("password"):
             data = validated(LoginInput, request)
@@ -43,6 +46,7 @@ class CmbLogoutView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         user = user_from_cookie(request)
         if user is not None:
@@ -51,12 +55,16 @@ class CmbLogoutView(APIView):
         clear_auth_cookies(response)
         return response
 
-    post = get
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        """001 documents GET; POST is accepted too, since signing out changes state."""
+        return self.get(request)
 
 
 class CmbMeView(APIView):
     """The caller, in 001's envelope."""
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         return cmb_response(CmbUserSerializer(request.user).data)
 
@@ -66,6 +74,7 @@ class CmbAdminUsersView(APIView):
 
     permission_classes = [IsHangarAdmin]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
         users = user_list()[: limit_param(request, default=100)]
         return cmb_response({"users": CmbUserSerializer(users, many=True).data})

@@ -1,5 +1,7 @@
 """002's user routes: ``/api/users/register`` and ``/api/users/login``, in 002's envelope."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,6 +21,7 @@ class ExecRegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=RegisterInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         data = validated(RegisterInput, request)
         try:
@@ -41,6 +44,7 @@ class ExecLoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=LoginInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         data = validated(LoginInput, request)
         user = services.user_login(identifier=data["identifier"], password=data["password"], request=request)

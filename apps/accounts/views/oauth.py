@@ -6,6 +6,7 @@ The logic lives in ``apps.accounts.oauth``; these views only read the request an
 from django.conf import settings
 from django.http import HttpResponse, HttpResponseRedirect
 from django.utils.http import urlencode
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +14,7 @@ from rest_framework.views import APIView
 
 from apps.accounts import oauth
 from apps.accounts.models import User
-from apps.accounts.serializers import GoogleTokenInput, UserSerializer
+from apps.accounts.serializers import GoogleTokenInput, TokenPairOutput, UserSerializer
 from apps.accounts.tokens import set_auth_cookies, tokens_for
 from apps.accounts.views.common import signed_in_response, validated
 from apps.core.errors import ErrorCode, HangarError
@@ -25,6 +26,7 @@ class OAuthStartView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(responses={302: None})
     def get(self, request: Request, provider: str) -> HttpResponse:
         flow = "browser" if "next" in request.GET else "automl"
         return HttpResponseRedirect(oauth.authorization_url(request, provider=provider, flow=flow))
@@ -41,6 +43,7 @@ class OAuthCallbackView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(responses={302: None})
     def get(self, request: Request, provider: str | None = None) -> HttpResponse:
         if error := request.GET.get("error"):
             raise HangarError(f"The provider refused the sign-in: {error}", error_code=ErrorCode.OAUTH_FAILED)
@@ -78,6 +81,7 @@ class GoogleIdTokenView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=GoogleTokenInput, responses=TokenPairOutput)
     def post(self, request: Request) -> Response:
         token = validated(GoogleTokenInput, request)["token"]
         user = oauth.user_from_google_id_token(request, token)

@@ -1,12 +1,22 @@
 """The auth routes 000 and 004 share under ``/api/v1/auth/``."""
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts import services
-from apps.accounts.serializers import LoginInput, RefreshInput, RegisterInput, TokenInput, UserSerializer
+from apps.accounts.serializers import (
+    LoginInput,
+    OptionalRefreshInput,
+    RefreshInput,
+    RegisterInput,
+    TokenInput,
+    TokenPairOutput,
+    UserSerializer,
+)
 from apps.accounts.tokens import clear_auth_cookies, rotate_refresh, tokens_for
 from apps.accounts.views.common import refresh_from, signed_in_response, validated
 from apps.core.errors import ErrorCode, HangarError
@@ -19,6 +29,7 @@ class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=RegisterInput, responses={201: UserSerializer})
     def post(self, request: Request) -> Response:
         data = validated(RegisterInput, request)
         user = services.user_register(**data, request=request)
@@ -31,6 +42,7 @@ class LoginView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=LoginInput, responses=TokenPairOutput)
     def post(self, request: Request) -> Response:
         data = validated(LoginInput, request)
         user = services.user_login(identifier=data["identifier"], password=data["password"], request=request)
@@ -44,6 +56,7 @@ class RefreshView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=RefreshInput, responses=TokenPairOutput)
     def post(self, request: Request) -> Response:
         token = validated(RefreshInput, request)["token"]
         user, pair = rotate_refresh(token)
@@ -53,6 +66,7 @@ class RefreshView(APIView):
 class MeView(APIView):
     """The caller's profile."""
 
+    @extend_schema(responses=UserSerializer)
     def get(self, request: Request) -> Response:
         return Response(UserSerializer(request.user).data)
 
@@ -60,6 +74,7 @@ class MeView(APIView):
 class LogoutView(APIView):
     """Blacklist the refresh token and revoke the access token in use."""
 
+    @extend_schema(request=OptionalRefreshInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         services.user_logout(user=request.user, refresh=refresh_from(request), access=request.auth, request=request)
         response = Response({"message": "Successfully logged out"})
@@ -73,6 +88,7 @@ class VerifyEmailView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list = []
 
+    @extend_schema(request=TokenInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         token = validated(TokenInput, request)["token"]
         user = services.email_verify(token=token, request=request)
@@ -82,6 +98,7 @@ class VerifyEmailView(APIView):
 class ResendVerificationView(APIView):
     """Send the verification email again (rate limited per user)."""
 
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         if request.user.is_verified:
             raise HangarError("Email is already verified", error_code=ErrorCode.BAD_REQUEST, status_code=400)

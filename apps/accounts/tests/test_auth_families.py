@@ -26,6 +26,10 @@ class TestCodeExecutionUsers:
         assert body["data"] == {"user_id": body["user"]["id"]}
         assert set(body["user"]) == {"id", "username", "email", "created_at", "updated_at"}
 
+    def test_the_documented_curl_example_works(self, api_client):
+        body = {"username": "testuser", "email": "test@example.com", "password": "password123"}
+        assert api_client.post("/api/users/register", body, format="json").status_code == 201
+
     def test_duplicate_in_other_case_is_400(self, api_client):
         self.register(api_client)
         response = self.register(api_client, username="JohnDoe", email="x@example.com")

@@ -58,7 +58,7 @@ class TestRegister:
         assert_error(register(api_client, **overrides), 409, ErrorCode.CONFLICT)
         assert User.objects.count() == 1
 
-    @pytest.mark.parametrize("password", ["short1!", "password123", "12345678901", "johndoe123"])
+    @pytest.mark.parametrize("password", ["short1!", "12345678901", "johndoe123", "user@example.com"])
     def test_weak_passwords_are_refused(self, api_client, password):
         body = assert_error(register(api_client, password=password), 400, ErrorCode.VALIDATION_ERROR)
         assert "password" in body["errors"]
@@ -75,6 +75,12 @@ class TestRegister:
         del body[missing]
         error = assert_error(api_client.post(REGISTER, body, format="json"), 400, ErrorCode.VALIDATION_ERROR)
         assert missing in error["errors"]
+
+    def test_common_passwords_are_refused_when_configured(self, api_client, settings):
+        common = {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"}
+        settings.AUTH_PASSWORD_VALIDATORS = [*settings.AUTH_PASSWORD_VALIDATORS, common]
+        body = assert_error(register(api_client, password="password123"), 400, ErrorCode.VALIDATION_ERROR)
+        assert "password" in body["errors"]
 
     def test_invalid_email_is_refused(self, api_client):
         assert_error(register(api_client, email="not-an-email"), 400, ErrorCode.VALIDATION_ERROR)

@@ -93,3 +93,23 @@ async def test_activity_socket_accepts_the_cookie(user):
     connected, _ = await socket.connect()
     assert connected
     await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_user_may_hold_ten_sockets_and_no_more(user, other_user, settings):
+    assert settings.HANGAR_RATE_LIMITS["websocket_connections"] == 10
+    token = await sync_to_async(lambda: tokens_for(user).access)()
+    sockets = [WebsocketCommunicator(application, f"/ws/activity?token={token}", headers=BROWSER) for _ in range(11)]
+    results = [await socket.connect() for socket in sockets]
+    assert [connected for connected, _ in results] == [True] * 10 + [False]
+    assert results[-1][1] == 4429
+    # Another user is not affected, and closing one socket frees a slot.
+    other_token = await sync_to_async(lambda: tokens_for(other_user).access)()
+    other = WebsocketCommunicator(application, f"/ws/activity?token={other_token}", headers=BROWSER)
+    assert (await other.connect())[0]
+    await sockets[0].disconnect()
+    again = WebsocketCommunicator(application, f"/ws/activity?token={token}", headers=BROWSER)
+    assert (await again.connect())[0]
+    for socket in [*sockets[1:10], other, again]:
+        await socket.disconnect()

@@ -31,12 +31,16 @@ function prepend(list, activity) {
 function connect(list, attempt = 0) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws/activity`);
-  socket.addEventListener("open", () => { attempt = 0; });
+  socket.addEventListener("open", () => {
+    attempt = 0;
+    list.dataset.live = "true"; // lets tests (and styles) know live updates are on
+  });
   socket.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
     if (message.type === "activity" && message.activity) prepend(list, message.activity);
   });
   socket.addEventListener("close", (event) => {
+    delete list.dataset.live;
     // 4401: not signed in, retrying will not help. Otherwise back off and try again a few times.
     if (event.code === 4401 || attempt >= MAX_RETRIES) return;
     setTimeout(() => connect(list, attempt + 1), 1000 * 2 ** attempt);

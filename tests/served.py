@@ -27,6 +27,15 @@ class ServedHangar:
         """Everything the server printed so far."""
         return self.log_path.read_text(errors="replace")
 
+    def wait_for_log(self, text: str, timeout: float = 10) -> bool:
+        """True once ``text`` appears in the output (the worker runs tasks asynchronously)."""
+        deadline = time.monotonic() + timeout
+        while text not in self.log():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.1)
+        return True
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

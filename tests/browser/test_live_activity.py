@@ -41,5 +41,5 @@ def test_dashboard_shows_new_activity_live(page: Page, tmp_path) -> None:
         _api_login(hangar.url, "navigator")
         expect(logins).to_have_count(before + 1)
         # The embedded worker sent the verification email (console backend: the server's output).
-        assert "Verify your Hangar email address" in hangar.log()
+        assert hangar.wait_for_log("Verify your Hangar email address")
     assert errors == []

@@ -15,10 +15,9 @@ from apps.accounts.serializers import (
     OptionalRefreshInput,
     RefreshInput,
     TokenPairOutput,
-    UserSerializer,
 )
-from apps.accounts.tokens import clear_auth_cookies, rotate_refresh, tokens_for
-from apps.accounts.views.common import dev_login_allowed, refresh_from, signed_in_response, validated
+from apps.accounts.tokens import clear_auth_cookies, rotate_refresh
+from apps.accounts.views.common import dev_login_allowed, refresh_from, signed_in_response, token_response, validated
 
 
 class AutomlRefreshView(APIView):
@@ -70,5 +69,4 @@ class DevLoginView(APIView):
             raise Http404
         data = validated(DevLoginInput, request)
         user = services.user_dev_login(**data, request=request)
-        pair = tokens_for(user)
-        return signed_in_response(user, {**pair.as_dict(), "user": UserSerializer(user).data}, pair=pair)
+        return token_response(user)

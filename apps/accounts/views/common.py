@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 
 from apps.accounts.models import User
+from apps.accounts.serializers import UserSerializer
 from apps.accounts.tokens import TokenPair, set_auth_cookies, tokens_for
 
 
@@ -25,6 +26,13 @@ def signed_in_response(
     response = Response(body, status=status)
     set_auth_cookies(response, pair or tokens_for(user))
     return response
+
+
+def token_response(user: User) -> Response:
+    """The sign-in answer of 000, 003 and 004: a fresh pair, ``token_type``, ``expires_in`` and
+    the user, with the same pair in the browser cookies."""
+    pair = tokens_for(user)
+    return signed_in_response(user, {**pair.as_dict(), "user": UserSerializer(user).data}, pair=pair)
 
 
 def refresh_from(request: Request) -> str | None:

@@ -14,9 +14,9 @@ from rest_framework.views import APIView
 
 from apps.accounts import oauth
 from apps.accounts.models import User
-from apps.accounts.serializers import GoogleTokenInput, TokenPairOutput, UserSerializer
+from apps.accounts.serializers import GoogleTokenInput, TokenPairOutput
 from apps.accounts.tokens import set_auth_cookies, tokens_for
-from apps.accounts.views.common import signed_in_response, validated
+from apps.accounts.views.common import token_response, validated
 from apps.core.errors import ErrorCode, HangarError
 
 
@@ -85,5 +85,4 @@ class GoogleIdTokenView(APIView):
     def post(self, request: Request) -> Response:
         token = validated(GoogleTokenInput, request)["token"]
         user = oauth.user_from_google_id_token(request, token)
-        pair = tokens_for(user)
-        return signed_in_response(user, {**pair.as_dict(), "user": UserSerializer(user).data}, pair=pair)
+        return token_response(user)

@@ -17,8 +17,8 @@ from apps.accounts.serializers import (
     TokenPairOutput,
     UserSerializer,
 )
-from apps.accounts.tokens import clear_auth_cookies, rotate_refresh, tokens_for
-from apps.accounts.views.common import refresh_from, signed_in_response, validated
+from apps.accounts.tokens import clear_auth_cookies, rotate_refresh
+from apps.accounts.views.common import refresh_from, signed_in_response, token_response, validated
 from apps.core.errors import ErrorCode, HangarError
 from apps.core.ratelimit import check_rate, rate_limited_response
 
@@ -46,8 +46,7 @@ class LoginView(APIView):
     def post(self, request: Request) -> Response:
         data = validated(LoginInput, request)
         user = services.user_login(identifier=data["identifier"], password=data["password"], request=request)
-        pair = tokens_for(user)
-        return signed_in_response(user, {**pair.as_dict(), "user": UserSerializer(user).data}, pair=pair)
+        return token_response(user)
 
 
 class RefreshView(APIView):

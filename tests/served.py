@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# Variables of the test run that must not leak into the served Hangar's settings.
-_INHERITED = ("DATABASE_URL", "REDIS_URL", "ENVIRONMENT", "PYTEST_XDIST_WORKER", "DJANGO_SETTINGS_MODULE")
+# Variables of the test run that pick a mode; a subprocess must start from the embedded default.
+_MODE_VARIABLES = ("DATABASE_URL", "REDIS_URL", "EMAIL_URL", "ENVIRONMENT", "PYTEST_XDIST_WORKER")
 
 
 @dataclass
@@ -37,7 +37,22 @@ class ServedHangar:
         return True
 
 
-def _free_port() -> int:
+def clean_env(**overrides: str) -> dict[str, str]:
+    """This process's environment without the variables that pick a mode, plus ``overrides``.
+
+    Unbuffered, so what a subprocess prints (the console email backend) reaches its log at once.
+    """
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in _MODE_VARIABLES and not key.startswith("CELERY_") and key != "DJANGO_SETTINGS_MODULE"
+    }
+    env.update(PYTHONUNBUFFERED="1", **overrides)
+    return env
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -62,16 +77,15 @@ def _wait_healthy(url: str, process: subprocess.Popen, timeout: float) -> None:
 
 
 @contextmanager
-def served_hangar(workdir: Path, **extra_env: str) -> Iterator[ServedHangar]:
-    """Migrate a fresh SQLite database in ``workdir`` and serve the embedded default on it."""
-    env = {key: value for key, value in os.environ.items() if key not in _INHERITED}
-    # Unbuffered, so the console email backend's output is in the log as soon as it is sent.
-    env.update(DATABASE_URL=f"sqlite:///{workdir / 'hangar.sqlite3'}", PYTHONUNBUFFERED="1", **extra_env)
+def served_hangar(workdir: Path, *, database: Path | None = None, **extra_env: str) -> Iterator[ServedHangar]:
+    """Serve the embedded default on ``database`` (a migrated SQLite file), or on a fresh one
+    migrated in ``workdir``."""
+    env = clean_env(DATABASE_URL=f"sqlite:///{database or workdir / 'hangar.sqlite3'}", **extra_env)
     log_path = workdir / "serve.log"
     with log_path.open("w") as log:
-        if _manage("migrate", "--noinput", env=env, log=log).wait(timeout=120) != 0:
+        if database is None and _manage("migrate", "--noinput", env=env, log=log).wait(timeout=120) != 0:
             raise RuntimeError(f"migrate failed:\n{log_path.read_text()}")
-        port = _free_port()
+        port = free_port()
         process = _manage("serve", "--port", str(port), env=env, log=log)
         served = ServedHangar(url=f"http://127.0.0.1:{port}", log_path=log_path)
         try:

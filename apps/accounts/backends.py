@@ -4,6 +4,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.http import HttpRequest
 
 from apps.accounts.models import User
+from apps.accounts.selectors import user_by_identifier
 
 
 class UsernameOrEmailBackend(ModelBackend):
@@ -12,11 +13,9 @@ class UsernameOrEmailBackend(ModelBackend):
     def authenticate(
         self, request: HttpRequest | None, username: str | None = None, password: str | None = None, **kwargs
     ):
-        identifier = (username or kwargs.get("email") or "").strip()
-        if not identifier or password is None:
+        if password is None:
             return None
-        field = "email__iexact" if "@" in identifier else "username__iexact"
-        user = User.objects.filter(**{field: identifier}).first()
+        user = user_by_identifier(username or kwargs.get("email") or "")
         if user is None:
             # Spend the same time as a real check, so timing does not reveal which accounts exist.
             User().set_password(password)

@@ -4,22 +4,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.accounts.tokens import TokenPair, clear_auth_cookies, rotate_refresh, set_auth_cookies
+from apps.accounts.tokens import TokenPair, clear_auth_cookies, rotate_refresh, set_auth_cookies, valid_access_token
 from apps.core.errors import HangarError
-
-
-def _access_cookie_valid(request: HttpRequest) -> bool:
-    raw = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
-    if not raw:
-        return False
-    try:
-        AccessToken(raw)
-    except TokenError:
-        return False
-    return True
 
 
 class JWTCookieRefreshMiddleware:
@@ -30,7 +17,11 @@ class JWTCookieRefreshMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         refresh = request.COOKIES.get(settings.JWT_REFRESH_COOKIE)
-        if not refresh or request.META.get("HTTP_AUTHORIZATION") or _access_cookie_valid(request):
+        if (
+            not refresh
+            or request.META.get("HTTP_AUTHORIZATION")
+            or valid_access_token(request.COOKIES.get(settings.JWT_ACCESS_COOKIE))
+        ):
             return self.get_response(request)
         pair: TokenPair | None
         try:

@@ -42,17 +42,14 @@ class Role(models.Model):
 
 
 class HangarUserManager(UserManager):
-    """Looks users up by username or email, case-insensitively."""
+    """Finds users by username in any case; superusers start verified."""
 
     def get_by_natural_key(self, username: str) -> "User":
         return self.get(username__iexact=username)
 
-    def create_user(self, username: str, email: str | None = None, password: str | None = None, **extra: Any):
-        return super().create_user(username.lower(), (email or "").lower(), password, **extra)
-
     def create_superuser(self, username: str, email: str | None = None, password: str | None = None, **extra: Any):
         extra.setdefault("is_verified", True)
-        return super().create_superuser(username.lower(), (email or "").lower(), password, **extra)
+        return super().create_superuser(username, email, password, **extra)
 
 
 class User(AbstractUser):

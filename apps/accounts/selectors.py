@@ -1,13 +1,11 @@
 """Reads of accounts, scoped to the caller."""
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.models import Role, User
-from apps.accounts.tokens import is_access_revoked
+from apps.accounts.tokens import user_for_access_token
 from apps.core.errors import NotFound
 
 
@@ -31,18 +29,15 @@ def role_list() -> QuerySet[Role]:
 
 def user_from_cookie(request: HttpRequest) -> User | None:
     """The active user named by the browser's access cookie, or None. Cached on the request."""
-    if hasattr(request, "_hangar_user"):
-        return request._hangar_user
-    from django.conf import settings
+    if not hasattr(request, "_hangar_user"):
+        request._hangar_user = user_for_access_token(request.COOKIES.get(settings.JWT_ACCESS_COOKIE))
+    return request._hangar_user
 
-    user = None
-    raw = request.COOKIES.get(settings.JWT_ACCESS_COOKIE)
-    if raw:
-        try:
-            token = AccessToken(raw)
-            if not is_access_revoked(token):
-                user = User.objects.filter(pk=token[api_settings.USER_ID_CLAIM], is_active=True).first()
-        except (TokenError, KeyError):
-            user = None
-    request._hangar_user = user
-    return user
+
+def user_by_identifier(identifier: str) -> User | None:
+    """The user a username or an email names, in any case (000 and 002 send either as username)."""
+    identifier = identifier.strip()
+    if not identifier:
+        return None
+    field = "email__iexact" if "@" in identifier else "username__iexact"
+    return User.objects.filter(**{field: identifier}).first()

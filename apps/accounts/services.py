@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework_simplejwt.tokens import Token
 
 from apps.accounts.models import Organization, Role, User
+from apps.accounts.selectors import user_by_identifier
 from apps.accounts.tokens import blacklist_all_refresh, blacklist_refresh, revoke_access
 from apps.activity.models import Activity
 from apps.activity.services import activity_record
@@ -82,9 +83,7 @@ def user_register(
 
 def user_login(*, identifier: str, password: str, request: HttpRequest | None = None) -> User:
     """Check a username-or-email and password. Wrong ones get 401; a disabled account 403."""
-    identifier = identifier.strip()
-    field = "email__iexact" if "@" in identifier else "username__iexact"
-    user = User.objects.filter(**{field: identifier}).first() if identifier else None
+    user = user_by_identifier(identifier)
     if user is None or not user.check_password(password):
         activity_record(
             user=None,

@@ -90,6 +90,25 @@ def is_access_revoked(token: Token) -> bool:
     return bool(cache.get(_REVOKED_PREFIX + str(token.get("jti"))))
 
 
+def valid_access_token(raw: str | None) -> AccessToken | None:
+    """The access token ``raw`` holds if it is valid and not revoked, else None."""
+    if not raw:
+        return None
+    try:
+        token = AccessToken(raw)
+    except TokenError:
+        return None
+    return None if is_access_revoked(token) else token
+
+
+def user_for_access_token(raw: str | None) -> User | None:
+    """The active user a valid, unrevoked access token names, else None."""
+    token = valid_access_token(raw)
+    if token is None:
+        return None
+    return User.objects.filter(pk=token.get(api_settings.USER_ID_CLAIM), is_active=True).first()
+
+
 def raw_access_token(request: HttpRequest) -> str | None:
     """The access token from the Authorization header, else from the browser cookie."""
     header = request.META.get("HTTP_AUTHORIZATION", "")

@@ -7,12 +7,8 @@ from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.settings import api_settings
-from rest_framework_simplejwt.tokens import AccessToken
 
-from apps.accounts.models import User
-from apps.accounts.tokens import is_access_revoked
+from apps.accounts.tokens import user_for_access_token
 
 
 def _raw_token(scope: dict) -> str | None:
@@ -29,23 +25,13 @@ def _raw_token(scope: dict) -> str | None:
 
 
 @database_sync_to_async
-def user_for_token(raw: str | None) -> Any:
-    """The active user a valid, unrevoked access token names, else AnonymousUser."""
-    if not raw:
-        return AnonymousUser()
-    try:
-        token = AccessToken(raw)
-    except TokenError:
-        return AnonymousUser()
-    if is_access_revoked(token):
-        return AnonymousUser()
-    user = User.objects.filter(pk=token.get(api_settings.USER_ID_CLAIM), is_active=True).first()
-    return user or AnonymousUser()
+def _user_for(raw: str | None) -> Any:
+    return user_for_access_token(raw) or AnonymousUser()
 
 
 class JWTWebSocketAuthMiddleware(BaseMiddleware):
     """Put the token's user in ``scope["user"]``; consumers refuse anonymous connections."""
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
-        scope["user"] = await user_for_token(_raw_token(scope))
+        scope["user"] = await _user_for(_raw_token(scope))
         return await super().__call__(scope, receive, send)

@@ -10,14 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import ValidationError
-from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts import oauth, services
 from apps.accounts.models import User
 from apps.accounts.selectors import user_from_cookie
 from apps.accounts.serializers import RegisterInput
-from apps.accounts.tokens import clear_auth_cookies, set_auth_cookies, tokens_for
+from apps.accounts.tokens import clear_auth_cookies, set_auth_cookies, tokens_for, valid_access_token
 from apps.activity.selectors import activity_for_user
 from apps.core import views as core_views
 from apps.core.errors import ErrorCode, HangarError
@@ -139,20 +137,13 @@ def logout_page(request: HttpRequest) -> HttpResponse:
         services.user_logout(
             user=user,
             refresh=request.COOKIES.get(settings.JWT_REFRESH_COOKIE),
-            access=_access_token(request),
+            access=valid_access_token(request.COOKIES.get(settings.JWT_ACCESS_COOKIE)),
             request=request,
         )
         messages.info(request, "You have been signed out.")
     response = redirect(settings.LOGIN_URL)
     clear_auth_cookies(response)
     return response
-
-
-def _access_token(request: HttpRequest) -> AccessToken | None:
-    try:
-        return AccessToken(request.COOKIES.get(settings.JWT_ACCESS_COOKIE, ""))
-    except TokenError:
-        return None
 
 
 @require_GET

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.activity",
+    "apps.runtime",
 ]
 
 MIDDLEWARE = [
@@ -143,6 +144,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("TOKEN_FLUSH_INTERVAL_SECONDS", default=6 * 3600),
     },
 }
+
+# --- Runtime ------------------------------------------------------------------------------------
+RUNTIME_BACKEND = env.str("RUNTIME_BACKEND", default="local")
+RUNTIME_ROOT = env.path("RUNTIME_ROOT", default=str(VAR_DIR / "runtime"))
+# Without bubblewrap the local backend refuses to run anything, unless this is set; /health says so.
+RUNTIME_ALLOW_UNISOLATED = env.bool("RUNTIME_ALLOW_UNISOLATED", default=False)
 
 # --- Auth --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

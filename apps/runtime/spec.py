@@ -37,6 +37,8 @@ class WorkloadSpec:
     workspace: str
     command: tuple[str, ...] = ()
     env: dict[str, str] = field(default_factory=dict)
+    # Extra read-write folders: sandbox path -> host path (e.g. the user's files).
+    mounts: dict[str, str] = field(default_factory=dict)
     cpu: float = 1.0
     memory_bytes: int = 512 * 1024**2
     pids: int = 256

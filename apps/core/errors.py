@@ -10,7 +10,6 @@ from django.http import Http404, JsonResponse
 from django.utils import timezone
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 
 class ErrorCode:
@@ -111,6 +110,10 @@ def _validation_detail(errors: Any) -> str:
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's exception handler, reshaped to Hangar's error body."""
+    # Imported here: rest_framework.views loads the authentication classes, and models import
+    # this module while apps are still loading.
+    from rest_framework.views import exception_handler
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

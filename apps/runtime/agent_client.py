@@ -1,6 +1,7 @@
 """The host side of the in-sandbox agent's protocol (see ``agent/hangar_agent.py``)."""
 
 import asyncio
+import contextlib
 import json
 import socket
 import struct
@@ -92,7 +93,5 @@ class AgentPty:
     async def close(self) -> None:
         """Detach; the agent keeps the shell for its grace period."""
         self._writer.close()
-        try:
+        with contextlib.suppress(ConnectionError):
             await self._writer.wait_closed()
-        except ConnectionError:
-            pass

@@ -137,7 +137,7 @@ def pod_manifest(spec: WorkloadSpec) -> dict:
         "securityContext": container_security_context(),
         "volumeMounts": [
             {"name": "workspace", "mountPath": WORKSPACE_PATH},
-            {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108 - the sandbox's own private /tmp
+            {"name": "tmp", "mountPath": "/tmp"},
         ],
     }
     if spec.port:

@@ -234,17 +234,27 @@ def handle_exec(agent: Agent, sock: socket.socket, request: dict) -> None:
     except OSError as exc:
         reply(sock, {"ok": True, "exit_code": 127, "output": f"{exc}\n"})
         return
-    timer = threading.Timer(float(request.get("timeout", 600)), lambda: os.killpg(process.pid, signal.SIGKILL))
-    timer.start()
-    output = []
+    output: list[str] = []
+    reader = threading.Thread(target=_collect, args=(agent, process, output, source), daemon=True)
+    reader.start()
+    try:
+        exit_code = process.wait(timeout=float(request.get("timeout", 600)))
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        exit_code = process.wait()
+    # Background children may keep the pipe open forever; the command itself is what we wait for.
+    reader.join(0.5)
+    reply(sock, {"ok": True, "exit_code": exit_code, "output": "".join(output)[-1024 * 1024 :]})
+
+
+def _collect(agent: Agent, process: subprocess.Popen, output: list[str], source: str | None) -> None:
+    """Gather a command's output (and log it under ``source`` when given)."""
     for raw in process.stdout:
         line = raw.decode(errors="replace")
         output.append(line)
         if source:
             agent.log(line.rstrip("\n"), source=source)
-    exit_code = process.wait()
-    timer.cancel()
-    reply(sock, {"ok": True, "exit_code": exit_code, "output": "".join(output)[-1024 * 1024 :]})
 
 
 def handle_pty(agent: Agent, sock: socket.socket, request: dict) -> None:

@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 
 ERROR_CHANNEL = 3
 RESIZE_CHANNEL = 4
+# Every call but the streaming ones gets a deadline: a hung API server must fail a task, not
+# hold it forever.
+API_TIMEOUT = 30
 # How long stop() waits for the pod to be gone before it gives up (its grace period is 5 s).
 STOP_TIMEOUT = 30.0
 STOP_POLL = 0.5
@@ -239,7 +242,7 @@ class KubernetesPty(PtyStream):
         while True:
             data = self._ws.read_stdout(timeout=PTY_POLL)
             if data:
-                return data if isinstance(data, bytes) else data.encode()
+                return data
             if not self._ws.is_open():
                 return None
 
@@ -349,7 +352,7 @@ class KubernetesBackend(RuntimeBackend):
     def _create(self, what: str, create: Any, body: dict) -> None:
         with _cluster_errors(f"create the workload's {what}"):
             try:
-                create(namespace=self.namespace, body=body)
+                create(namespace=self.namespace, body=body, _request_timeout=API_TIMEOUT)
             except ApiException as exc:
                 if not _is_conflict(exc):
                     raise
@@ -358,14 +361,16 @@ class KubernetesBackend(RuntimeBackend):
     def _apply_network_policy(self, body: dict) -> None:
         with _cluster_errors("create the workload's network policy"):
             try:
-                self._networking.create_namespaced_network_policy(namespace=self.namespace, body=body)
+                self._networking.create_namespaced_network_policy(
+                    namespace=self.namespace, body=body, _request_timeout=API_TIMEOUT
+                )
             except ApiException as exc:
                 if not _is_conflict(exc):
                     raise
                 # Unlike the other objects, a stale policy is a security problem (the template's
                 # network may have changed from egress to none), so an existing one is replaced.
                 self._networking.replace_namespaced_network_policy(
-                    name=body["metadata"]["name"], namespace=self.namespace, body=body
+                    name=body["metadata"]["name"], namespace=self.namespace, body=body, _request_timeout=API_TIMEOUT
                 )
 
     def stop(self, workload_id: str) -> None:
@@ -381,7 +386,7 @@ class KubernetesBackend(RuntimeBackend):
     def _delete(self, what: str, delete: Any, name: str) -> None:
         try:
             with _cluster_errors(f"delete the workload's {what}", workload_id=name):
-                delete(name=name, namespace=self.namespace)
+                delete(name=name, namespace=self.namespace, _request_timeout=API_TIMEOUT)
         except WorkloadNotFound:
             pass  # already gone: stopping twice is fine
 
@@ -389,8 +394,7 @@ class KubernetesBackend(RuntimeBackend):
         deadline = time.monotonic() + STOP_TIMEOUT
         while True:
             try:
-                with _cluster_errors("read the workload", workload_id):
-                    self._core.read_namespaced_pod(name=manifests.object_name(workload_id), namespace=self.namespace)
+                self._read_pod(workload_id)
             except WorkloadNotFound:
                 return
             if time.monotonic() >= deadline:
@@ -414,13 +418,17 @@ class KubernetesBackend(RuntimeBackend):
 
     def _read_pod(self, workload_id: str) -> Any:
         with _cluster_errors("read the workload", workload_id):
-            return self._core.read_namespaced_pod(name=manifests.object_name(workload_id), namespace=self.namespace)
+            return self._core.read_namespaced_pod(
+                name=manifests.object_name(workload_id), namespace=self.namespace, _request_timeout=API_TIMEOUT
+            )
 
     def list_workloads(self) -> list[str]:
         """Ids of every Hangar pod in the namespace that is not being deleted, stopped ones included."""
         with _cluster_errors("list workloads"):
             pods = self._core.list_namespaced_pod(
-                namespace=self.namespace, label_selector=f"{manifests.MANAGED_BY_LABEL}={manifests.MANAGED_BY}"
+                namespace=self.namespace,
+                label_selector=f"{manifests.MANAGED_BY_LABEL}={manifests.MANAGED_BY}",
+                _request_timeout=API_TIMEOUT,
             )
         ids = []
         for pod in pods.items:
@@ -444,6 +452,7 @@ class KubernetesBackend(RuntimeBackend):
                     tail_lines=tail,
                     since_seconds=_since_seconds(since),
                     timestamps=True,
+                    _request_timeout=API_TIMEOUT,
                 )
         except RuntimeBackendError as exc:
             if "waiting to start" in exc.detail:  # 400 while the image is pulled: no logs yet
@@ -492,6 +501,8 @@ class KubernetesBackend(RuntimeBackend):
             stdout=True,
             tty=tty,
             _preload_content=False,
+            # A terminal gets raw bytes: decoding each frame alone would break multi-byte characters.
+            binary=tty,
         )
 
     def exec(self, workload_id: str, argv: list[str], *, timeout: float = 600) -> tuple[int, str]:
@@ -532,7 +543,9 @@ class KubernetesBackend(RuntimeBackend):
         name = manifests.object_name(workload_id)
         pod = self._read_pod(workload_id)
         with _cluster_errors("read the workload's metrics", workload_id):
-            usage = self._custom.get_namespaced_custom_object("metrics.k8s.io", "v1beta1", self.namespace, "pods", name)
+            usage = self._custom.get_namespaced_custom_object(
+                "metrics.k8s.io", "v1beta1", self.namespace, "pods", name, _request_timeout=API_TIMEOUT
+            )
         cpu, memory = 0.0, 0
         for container in usage.get("containers", []):
             cpu += cpu_cores(container["usage"].get("cpu", "0"))

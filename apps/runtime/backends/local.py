@@ -104,11 +104,13 @@ class LocalBackend(RuntimeBackend):
         log = run_dir / "launch.log"
         info_r, info_w = os.pipe()
         status_fd = os.open(run_dir / "exit.json", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        argv = sandbox.bwrap_argv(spec, run_dir, source)
+        argv = [*sandbox.network_prefix(spec), *sandbox.bwrap_argv(spec, run_dir, source)]
         argv += ["--info-fd", str(info_w), "--json-status-fd", str(status_fd)]
         argv += ["/usr/bin/python3", "-I", "-S", sandbox.SANDBOX_AGENT, "--run-dir", sandbox.SANDBOX_RUN_DIR]
         try:
-            sandbox.launch_detached(argv, cgroup_procs=procs, log=log, pass_fds=(info_w, status_fd))
+            sandbox.launch_detached(
+                argv, cgroup_procs=procs, log=log, pass_fds=(info_w, status_fd), pidfile=run_dir / "outer.pid"
+            )
             os.close(info_w)
             info_w = -1
             child_pid = int(sandbox.read_json_fd(info_r, timeout=AGENT_START_TIMEOUT)["child-pid"])
@@ -117,12 +119,14 @@ class LocalBackend(RuntimeBackend):
             os.close(status_fd)
             if info_w >= 0:
                 os.close(info_w)
+        # The agent answering means bwrap has finished building the namespaces slirp4netns joins.
+        self._wait_for_agent(spec.id, run_dir)
         host_port = None
         if sandbox.needs_network(spec):
-            api = sandbox.start_network(child_pid, run_dir=run_dir, cgroup_procs=procs, log=log)
+            outer_pid = int((run_dir / "outer.pid").read_text())
+            api = sandbox.start_network(outer_pid, run_dir=run_dir, cgroup_procs=procs, log=log)
             if spec.port:
                 host_port = sandbox.publish_port(api, spec.port)
-        self._wait_for_agent(spec.id, run_dir)
         return {
             "backend": self.name,
             "spec": spec.as_dict(),

@@ -25,8 +25,12 @@ AGENT_SOURCE = Path(__file__).resolve().parent.parent / "agent" / "hangar_agent.
 SANDBOX_RUN_DIR = "/run/hangar"
 SANDBOX_AGENT = "/opt/hangar/hangar_agent.py"
 SANDBOX_UID = 1000
-# Joins the cgroups named in $1 (colon-separated cgroup.procs files), then becomes the command.
-LAUNCHER = 'procs=$1; shift; IFS=:; for f in $procs; do echo $$ > "$f"; done; unset IFS; exec "$@"'
+# Joins the cgroups named in $1 (colon-separated cgroup.procs files), writes its PID to the file
+# named in $2 (if any), then becomes the command.
+LAUNCHER = (
+    'procs=$1; pidfile=$2; shift 2; IFS=:; for f in $procs; do echo $$ > "$f"; done; unset IFS; '
+    '[ -n "$pidfile" ] && echo $$ > "$pidfile"; exec "$@"'
+)
 # Host files a sandbox sees read-only under /etc; the rest of /etc stays hidden.
 ETC_FILES = (
     "ssl",
@@ -82,7 +86,12 @@ def _system_binds(source: ImageSource) -> list[str]:
 
 
 def bwrap_argv(spec: WorkloadSpec, run_dir: Path, source: ImageSource) -> list[str]:
-    """The full bubblewrap command line for ``spec``."""
+    """The full bubblewrap command line for ``spec``.
+
+    An ``egress`` workload's network namespace is made by ``unshare --net`` around bwrap instead
+    (see ``network_prefix``): a namespace bwrap creates under the sandbox's user namespace cannot be
+    joined by slirp4netns once the sandbox runs as an unprivileged uid.
+    """
     etc = write_etc(run_dir, spec)
     args = ["bwrap", *_system_binds(source)]
     for name in ("passwd", "group", "hostname", "hosts", "resolv.conf"):
@@ -92,7 +101,9 @@ def bwrap_argv(spec: WorkloadSpec, run_dir: Path, source: ImageSource) -> list[s
     for target, host_path in sorted(spec.mounts.items()):
         args += ["--bind", host_path, target]
     args += ["--ro-bind", str(AGENT_SOURCE), SANDBOX_AGENT]
-    args += ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net"]
+    args += ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
+    if not needs_network(spec):
+        args.append("--unshare-net")
     args += ["--unshare-cgroup-try", "--uid", str(SANDBOX_UID), "--gid", str(SANDBOX_UID)]
     args += ["--hostname", spec.id[:63], "--cap-drop", "ALL", "--new-session", "--chdir", "/workspace"]
     args += ["--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--setenv", "HOME", "/workspace"]
@@ -100,11 +111,23 @@ def bwrap_argv(spec: WorkloadSpec, run_dir: Path, source: ImageSource) -> list[s
     return args
 
 
-def launch_detached(argv: list[str], *, cgroup_procs: list[str], log: Path, pass_fds: tuple[int, ...] = ()) -> None:
+def network_prefix(spec: WorkloadSpec) -> list[str]:
+    """What goes before ``bwrap``: a host-owned network namespace for ``egress`` workloads."""
+    return ["unshare", "--net", "--"] if needs_network(spec) else []
+
+
+def launch_detached(
+    argv: list[str],
+    *,
+    cgroup_procs: list[str],
+    log: Path,
+    pass_fds: tuple[int, ...] = (),
+    pidfile: Path | None = None,
+) -> None:
     """Start ``argv`` in a new session, inside the given cgroups, re-parented away from us."""
     with log.open("ab") as out:
         launcher = subprocess.Popen(
-            ["setsid", "-f", "sh", "-c", LAUNCHER, "hangar-launch", ":".join(cgroup_procs), *argv],
+            ["setsid", "-f", "sh", "-c", LAUNCHER, "hangar-launch", ":".join(cgroup_procs), str(pidfile or ""), *argv],
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=out,
@@ -134,8 +157,9 @@ def read_json_fd(fd: int, *, timeout: float) -> dict:
     raise RuntimeBackendError("The sandbox did not start in time", detail=data.decode(errors="replace"))
 
 
-def start_network(child_pid: int, *, run_dir: Path, cgroup_procs: list[str], log: Path) -> Path:
-    """Attach slirp4netns: internet egress, with the host's loopback services unreachable."""
+def start_network(netns_pid: int, *, run_dir: Path, cgroup_procs: list[str], log: Path) -> Path:
+    """Attach slirp4netns to ``netns_pid``'s network namespace: internet egress, with the host's
+    loopback services unreachable."""
     if shutil.which("slirp4netns") is None:
         raise RuntimeBackendError(
             "Network egress needs slirp4netns, which is not installed", code="NETWORK_UNAVAILABLE"
@@ -144,9 +168,7 @@ def start_network(child_pid: int, *, run_dir: Path, cgroup_procs: list[str], log
     ready_r, ready_w = os.pipe()
     try:
         argv = ["slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback"]
-        # The network namespace belongs to the sandbox's user namespace, which slirp must join first.
-        argv += [f"--userns-path=/proc/{child_pid}/ns/user", "--api-socket", str(api)]
-        argv += [f"--ready-fd={ready_w}", str(child_pid), "tap0"]
+        argv += ["--api-socket", str(api), f"--ready-fd={ready_w}", str(netns_pid), "tap0"]
         launch_detached(argv, cgroup_procs=cgroup_procs, log=log, pass_fds=(ready_w,))
         os.close(ready_w)
         ready_w = -1

@@ -18,6 +18,7 @@ from apps.accounts.selectors import user_by_identifier
 from apps.accounts.tokens import blacklist_all_refresh, blacklist_refresh, revoke_access
 from apps.activity.models import Activity
 from apps.activity.services import activity_record
+from apps.core.consumers import close_user_sockets
 from apps.core.errors import ErrorCode, HangarError, NotFound
 
 logger = logging.getLogger(__name__)
@@ -111,14 +112,13 @@ def user_mark_login(*, user: User, request: HttpRequest | None, how: str) -> Non
 def user_logout(
     *, user: User, refresh: str | None = None, access: Token | None = None, request: HttpRequest | None = None
 ) -> None:
-    """Blacklist the given refresh token (all of the user's when none is given) and revoke
-    the access token in use, so neither works again."""
+    """Blacklist the user's refresh token when given, revoke the access token in use, and close
+    the sockets that access token opened. Other devices stay signed in."""
     if refresh:
-        blacklist_refresh(refresh)
-    else:
-        blacklist_all_refresh(user)
+        blacklist_refresh(refresh, owner=user)
     if access is not None:
         revoke_access(access)
+        close_user_sockets(user_id=user.pk, jti=str(access.get("jti")))
     activity_record(user=user, action="logout", details="Signed out", request=request)
 
 
@@ -296,5 +296,7 @@ def user_admin_update(*, user: User, actor: User, data: dict) -> User:
 
 
 def user_deactivate_tokens(*, user: User) -> None:
-    """Blacklist a deactivated user's refresh tokens (access tokens already fail on is_active)."""
+    """Blacklist a deactivated user's refresh tokens and close their open sockets (access tokens
+    already fail on is_active)."""
     blacklist_all_refresh(user)
+    close_user_sockets(user_id=user.pk)

@@ -1,10 +1,13 @@
 """JWT issuing, rotation, revocation and the browser cookies that carry them."""
 
 import contextlib
+import hashlib
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
@@ -15,6 +18,9 @@ from apps.accounts.models import User
 from apps.core.errors import ErrorCode, HangarError
 
 _REVOKED_PREFIX = "jwt:revoked:"
+_ROTATED_PREFIX = "jwt:rotated:"
+ROTATION_GRACE_SECONDS = 10
+TIER_CLAIM = "tier"
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,14 @@ def _lifetime_seconds() -> int:
 
 
 def tokens_for(user: User) -> TokenPair:
-    """Issue a fresh pair for ``user``; the refresh token is recorded so it can be blacklisted."""
+    """Issue a fresh pair for ``user``; the refresh token is recorded so it can be blacklisted.
+
+    The access token carries the user's tier, so rate limits can follow it without a query.
+    """
     refresh = RefreshToken.for_user(user)
-    return TokenPair(access=str(refresh.access_token), refresh=str(refresh), expires_in=_lifetime_seconds())
+    access = refresh.access_token
+    access[TIER_CLAIM] = user.tier
+    return TokenPair(access=str(access), refresh=str(refresh), expires_in=_lifetime_seconds())
 
 
 def _invalid(detail: str) -> HangarError:
@@ -60,14 +71,42 @@ def rotate_refresh(raw_refresh: str) -> tuple[User, TokenPair]:
         raise HangarError(
             "Account is disabled or no longer exists", error_code=ErrorCode.ACCOUNT_DISABLED, status_code=401
         )
-    refresh.blacklist()
+    try:
+        _entry, created = refresh.blacklist()
+    except IntegrityError:
+        created = False
+    if not created:
+        # Another request redeemed the same token a moment ago: only one of them may win.
+        raise _invalid("Refresh token is invalid: Token is blacklisted")
     return user, tokens_for(user)
 
 
-def blacklist_refresh(raw_refresh: str) -> None:
-    """Blacklist one refresh token; an already invalid one is ignored (logout is idempotent)."""
+def rotate_refresh_for_browser(raw_refresh: str) -> tuple[User | None, TokenPair]:
+    """``rotate_refresh`` for the cookie middleware: a browser fires parallel requests with the
+    same expired access cookie, so for a few seconds each of them gets the same new pair."""
+    key = _ROTATED_PREFIX + hashlib.sha256(raw_refresh.encode()).hexdigest()
+    cached = cache.get(key)
+    if cached:
+        return None, TokenPair(**cached)
+    try:
+        user, pair = rotate_refresh(raw_refresh)
+    except HangarError:
+        time.sleep(0.2)  # the request that won may still be storing its pair
+        cached = cache.get(key)
+        if not cached:
+            raise
+        return None, TokenPair(**cached)
+    cache.set(key, pair.__dict__, timeout=ROTATION_GRACE_SECONDS)
+    return user, pair
+
+
+def blacklist_refresh(raw_refresh: str, *, owner: User) -> None:
+    """Blacklist one of ``owner``'s refresh tokens; an invalid one, or another user's, is ignored
+    (logout is idempotent, and nobody may sign someone else out)."""
     with contextlib.suppress(TokenError):
-        RefreshToken(raw_refresh).blacklist()
+        refresh = RefreshToken(raw_refresh)
+        if str(refresh.payload.get(api_settings.USER_ID_CLAIM)) == str(owner.pk):
+            refresh.blacklist()
 
 
 def blacklist_all_refresh(user: User) -> None:

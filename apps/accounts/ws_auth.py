@@ -8,7 +8,7 @@ from channels.middleware import BaseMiddleware
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
-from apps.accounts.tokens import user_for_access_token
+from apps.accounts.tokens import user_for_access_token, valid_access_token
 
 
 def _raw_token(scope: dict) -> str | None:
@@ -29,9 +29,16 @@ def _user_for(raw: str | None) -> Any:
     return user_for_access_token(raw) or AnonymousUser()
 
 
+def _jti(raw: str | None) -> str | None:
+    token = valid_access_token(raw)
+    return str(token.get("jti")) if token is not None else None
+
+
 class JWTWebSocketAuthMiddleware(BaseMiddleware):
     """Put the token's user in ``scope["user"]``; consumers refuse anonymous connections."""
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> Any:
-        scope["user"] = await _user_for(_raw_token(scope))
+        raw = _raw_token(scope)
+        scope["user"] = await _user_for(raw)
+        scope["token_jti"] = _jti(raw)  # so a logout can close the sockets this token opened
         return await super().__call__(scope, receive, send)

@@ -204,12 +204,34 @@ class TestTokens:
         refresh = api_client.post("/api/v1/auth/refresh", {"refresh_token": pair.refresh}, format="json")
         assert_error(refresh, 401, ErrorCode.TOKEN_INVALID)
 
-    def test_logout_without_a_refresh_token_blacklists_all_of_the_users(self, api_client, user):
+    def test_logout_without_a_refresh_token_keeps_other_devices_signed_in(self, api_client, user):
         first, second = tokens_for(user), tokens_for(user)
         api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {first.access}")
         assert api_client.post("/api/v1/auth/logout").status_code == 200
+        assert_error(api_client.get("/api/v1/auth/me"), 401, ErrorCode.TOKEN_INVALID)
         refresh = api_client.post("/api/v1/auth/refresh", {"refresh_token": second.refresh}, format="json")
-        assert_error(refresh, 401, ErrorCode.TOKEN_INVALID)
+        assert refresh.status_code == 200
+
+    def test_logout_cannot_blacklist_another_users_refresh_token(self, api_client, user, other_user):
+        victim = tokens_for(other_user).refresh
+        api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user).access}")
+        assert api_client.post("/api/v1/auth/logout", {"refresh_token": victim}, format="json").status_code == 200
+        api_client.credentials()
+        assert api_client.post("/api/v1/auth/refresh", {"refresh_token": victim}, format="json").status_code == 200
+
+    def test_a_redemption_racing_past_the_blacklist_check_is_refused(self, user, monkeypatch):
+        from rest_framework_simplejwt.tokens import RefreshToken
+
+        from apps.accounts.tokens import rotate_refresh
+        from apps.core.errors import HangarError
+
+        raw = tokens_for(user).refresh
+        rotate_refresh(raw)
+        # A parallel request passes the blacklist check before the first one writes its entry;
+        # only one entry can be created, so the second redemption must still fail.
+        monkeypatch.setattr(RefreshToken, "check_blacklist", lambda self: None)
+        with pytest.raises(HangarError):
+            rotate_refresh(raw)
 
     def test_a_deactivated_users_tokens_stop_working_at_once(self, api_client, user):
         pair = tokens_for(user)
@@ -247,6 +269,29 @@ class TestCookieAuth:
             response = client.get("/api/v1/auth/me")
         assert response.status_code == 200
         assert response.cookies["hangar_refresh"].value != pair.refresh
+
+    def test_logout_with_an_expired_access_cookie_really_signs_out(self, client, user):
+        with freeze_time("2026-01-01 00:00:00"):
+            pair = tokens_for(user)
+        with freeze_time("2026-01-01 00:30:00"):
+            client.cookies["hangar_access"] = pair.access
+            client.cookies["hangar_refresh"] = pair.refresh
+            response = client.get("/auth/logout")
+            assert response.cookies["hangar_access"].value == ""
+            assert client.get("/users/me").status_code == 401
+            assert client.post("/api/v1/auth/refresh", {"refresh_token": pair.refresh}).status_code == 401
+
+    def test_parallel_requests_with_an_expired_cookie_share_one_rotation(self, client, user):
+        with freeze_time("2026-01-01 00:00:00"):
+            pair = tokens_for(user)
+        with freeze_time("2026-01-01 00:30:00"):
+            first, second = Client(), Client()
+            for browser in (first, second):
+                browser.cookies["hangar_access"] = pair.access
+                browser.cookies["hangar_refresh"] = pair.refresh
+            one, two = first.get("/users/me"), second.get("/users/me")
+        assert one.status_code == two.status_code == 200
+        assert one.cookies["hangar_refresh"].value == two.cookies["hangar_refresh"].value
 
 
 class TestEmailVerification:

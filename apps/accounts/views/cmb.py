@@ -1,5 +1,6 @@
 """001's routes: ``/auth/login``, ``/auth/logout``, ``/users/me``, ``/admin/users``."""
 
+from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
@@ -11,7 +12,7 @@ from apps.accounts import services
 from apps.accounts.permissions import IsHangarAdmin
 from apps.accounts.selectors import user_from_cookie, user_list
 from apps.accounts.serializers import CmbUserSerializer, LoginInput
-from apps.accounts.tokens import clear_auth_cookies, tokens_for
+from apps.accounts.tokens import clear_auth_cookies, tokens_for, valid_access_token
 from apps.accounts.views.common import refresh_from, signed_in_response, validated
 from apps.core.envelopes import cmb_response
 from apps.core.pagination import limit_param
@@ -50,7 +51,8 @@ class CmbLogoutView(APIView):
     def get(self, request: Request) -> Response:
         user = user_from_cookie(request)
         if user is not None:
-            services.user_logout(user=user, refresh=refresh_from(request), request=request)
+            access = valid_access_token(request.COOKIES.get(settings.JWT_ACCESS_COOKIE))
+            services.user_logout(user=user, refresh=refresh_from(request), access=access, request=request)
         response = cmb_response(message="Logged out successfully")
         clear_auth_cookies(response)
         return response

@@ -79,9 +79,8 @@ async def test_activity_socket_streams_the_users_events_only(user, other_user):
 @pytest.mark.parametrize("query", ["", "?token=garbage"])
 async def test_activity_socket_refuses_anonymous_and_bad_tokens(query):
     socket = WebsocketCommunicator(application, f"/ws/activity{query}", headers=BROWSER)
-    connected, code = await socket.connect()
-    assert not connected
-    assert code == 4401
+    await socket.connect()
+    assert await close_code(socket) == 4401
 
 
 @pytest.mark.django_db(transaction=True)
@@ -101,9 +100,11 @@ async def test_a_user_may_hold_ten_sockets_and_no_more(user, other_user, setting
     assert settings.HANGAR_RATE_LIMITS["websocket_connections"] == 10
     token = await sync_to_async(lambda: tokens_for(user).access)()
     sockets = [WebsocketCommunicator(application, f"/ws/activity?token={token}", headers=BROWSER) for _ in range(11)]
-    results = [await socket.connect() for socket in sockets]
-    assert [connected for connected, _ in results] == [True] * 10 + [False]
-    assert results[-1][1] == 4429
+    for socket in sockets:
+        await socket.connect()
+    for socket in sockets[:10]:
+        assert (await socket.receive_json_from())["type"] == "connection_established"
+    assert await close_code(sockets[10]) == 4429
     # Another user is not affected, and closing one socket frees a slot.
     other_token = await sync_to_async(lambda: tokens_for(other_user).access)()
     other = WebsocketCommunicator(application, f"/ws/activity?token={other_token}", headers=BROWSER)
@@ -113,3 +114,43 @@ async def test_a_user_may_hold_ten_sockets_and_no_more(user, other_user, setting
     assert (await again.connect())[0]
     for socket in [*sockets[1:10], other, again]:
         await socket.disconnect()
+
+
+async def close_code(socket: WebsocketCommunicator) -> int | None:
+    """The code the server closed the socket with (it accepts first, then closes)."""
+    message = await socket.receive_output(timeout=5)
+    return message.get("code") if message["type"] == "websocket.close" else None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_logout_closes_the_sockets_of_that_token_only(user):
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    from apps.accounts.services import user_logout
+
+    signed_out, kept = await sync_to_async(lambda: (tokens_for(user).access, tokens_for(user).access))()
+    closing = WebsocketCommunicator(application, f"/ws/activity?token={signed_out}", headers=BROWSER)
+    staying = WebsocketCommunicator(application, f"/ws/activity?token={kept}", headers=BROWSER)
+    for socket in (closing, staying):
+        await socket.connect()
+        await socket.receive_json_from()
+    await sync_to_async(user_logout)(user=user, access=AccessToken(signed_out))
+    assert await close_code(closing) == 4401
+    await staying.send_json_to({"type": "ping"})
+    messages = [await staying.receive_json_from() for _ in range(2)]
+    assert {"type": "pong"} in messages  # the logout's activity event may arrive first
+    await staying.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_deactivation_closes_every_socket_at_once(user):
+    from apps.accounts.services import user_deactivate_tokens
+
+    token = await sync_to_async(lambda: tokens_for(user).access)()
+    socket = WebsocketCommunicator(application, f"/ws/activity?token={token}", headers=BROWSER)
+    await socket.connect()
+    await socket.receive_json_from()
+    await sync_to_async(user_deactivate_tokens)(user=user)
+    assert await close_code(socket) == 4401

@@ -85,6 +85,9 @@ def user_register(
 def user_login(*, identifier: str, password: str, request: HttpRequest | None = None) -> User:
     """Check a username-or-email and password. Wrong ones get 401; a disabled account 403."""
     user = user_by_identifier(identifier)
+    if user is None:
+        # Hash anyway, so the response time does not reveal which accounts exist.
+        User().set_password(password)
     if user is None or not user.check_password(password):
         activity_record(
             user=None,
@@ -122,15 +125,34 @@ def user_logout(
     activity_record(user=user, action="logout", details="Signed out", request=request)
 
 
+DEV_LOGIN_PROVIDER = "dev"
+
+
 def user_dev_login(*, email: str, full_name: str = "", request: HttpRequest | None = None) -> User:
-    """003's development sign-in: find or create a verified user by email, without a password."""
+    """003's development sign-in: find or create a verified user by email, without a password.
+
+    It only signs in accounts it created itself, so it can never take over an account that has a
+    password or a provider (an admin's, say) on a development install.
+    """
     email = email.strip().lower()
     user = User.objects.filter(email__iexact=email).first()
     if user is None:
-        user = User(username=_free_username(email.split("@")[0]), email=email, full_name=full_name, is_verified=True)
+        user = User(
+            username=_free_username(email.split("@")[0]),
+            email=email,
+            full_name=full_name,
+            is_verified=True,
+            oauth_provider=DEV_LOGIN_PROVIDER,
+        )
         user.set_unusable_password()
         user.save()
         activity_record(user=user, action="user_registered", details="Registered by dev-login", request=request)
+    elif user.oauth_provider != DEV_LOGIN_PROVIDER or user.has_usable_password() or user.is_staff:
+        raise HangarError(
+            "This account signs in with a password or a provider, not dev-login",
+            error_code=ErrorCode.FORBIDDEN,
+            status_code=403,
+        )
     if not user.is_active:
         raise HangarError("Account is disabled", error_code=ErrorCode.ACCOUNT_DISABLED, status_code=403)
     user_mark_login(user=user, request=request, how="dev-login")

@@ -2,7 +2,6 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,7 +10,7 @@ from apps.accounts.permissions import IsHangarAdmin
 from apps.activity.selectors import activity_all, activity_for_user
 from apps.activity.serializers import ActivitySerializer
 from apps.core.envelopes import cmb_response
-from apps.core.pagination import limit_param
+from apps.core.pagination import int_param, limit_param
 
 
 class ActivityView(APIView):
@@ -30,8 +29,6 @@ class AdminActivityView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
-        raw_user = request.query_params.get("user_id")
-        if raw_user is not None and not raw_user.isdigit():
-            raise ValidationError({"user_id": ["Must be a numeric user id."]})
-        items = activity_all(limit=limit_param(request, default=100), user_id=int(raw_user) if raw_user else None)
+        user_id = int_param(request, "user_id", None, 1, 2**63 - 1)
+        items = activity_all(limit=limit_param(request, default=100), user_id=user_id)
         return cmb_response({"activities": ActivitySerializer(items, many=True).data})

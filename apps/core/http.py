@@ -27,10 +27,10 @@ def is_api_path(path: str) -> bool:
 
 
 def wants_html(request: HttpRequest) -> bool:
-    """True for a browser asking for a page: a non-API path and an Accept header naming HTML."""
-    if is_api_path(request.path):
+    """True for a browser asking for a page: a non-API path whose Accept header prefers HTML."""
+    if is_api_path(request.path) or "text/html" not in request.headers.get("Accept", ""):
         return False
-    return "text/html" in request.headers.get("Accept", "")
+    return request.get_preferred_type(["text/html", "application/json"]) == "text/html"
 
 
 def client_ip(request: HttpRequest) -> str:

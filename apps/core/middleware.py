@@ -3,7 +3,9 @@
 import logging
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
+from django.http import Http404, HttpRequest, HttpResponse
 
 from apps.core.errors import ErrorCode, error_response
 from apps.core.http import wants_html
@@ -39,8 +41,36 @@ class JsonErrorMiddleware:
         return json_response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """Answer a JSON 500 instead of a traceback; the traceback goes to the log only."""
-        if wants_html(request):
+        """Answer a JSON 500 instead of a traceback; the traceback goes to the log only.
+
+        Exceptions Django answers itself (404, 403, a bad request) keep their status: the JSON
+        bodies for those come from ``__call__`` and the handlers in ``apps.core.views``.
+        """
+        if isinstance(exception, RequestDataTooBig):
+            return error_response("Request body too large", ErrorCode.PAYLOAD_TOO_LARGE, 413)
+        if wants_html(request) or isinstance(exception, (Http404, PermissionDenied, SuspiciousOperation)):
             return None
         logger.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response("Internal server error", ErrorCode.INTERNAL_ERROR, 500)
+
+
+class BodySizeLimitMiddleware:
+    """413 for a request body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, before anything parses it.
+
+    DRF's JSON parser reads the stream without Django's size check. File uploads (multipart) are
+    exempt: they stream to disk, and their views enforce the tier's upload cap.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
+        if limit is not None and length > limit and not multipart:
+            return error_response("Request body too large", ErrorCode.PAYLOAD_TOO_LARGE, 413)
+        return self.get_response(request)

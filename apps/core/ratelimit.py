@@ -37,13 +37,18 @@ _FAMILIES = (
     ("/admin/users", None, "cmb_api"),
     ("/admin/environments", None, "cmb_api"),
     ("/admin/activity", None, "cmb_api"),
+    # The web pages' sign-in and registration forms; only their POSTs count (see scope_for).
+    ("/login", "pages_auth", None),
+    ("/register", "pages_auth", None),
 )
 
 
-def scope_for(path: str) -> str | None:
-    """The rate-limit scope of a path, or None for unlimited routes (health, pages, docs)."""
+def scope_for(path: str, method: str = "POST") -> str | None:
+    """The rate-limit scope of a request, or None for unlimited routes (health, docs, page views)."""
     for prefix, auth_scope, api_scope in _FAMILIES:
         if path.startswith(prefix):
+            if auth_scope == "pages_auth":
+                return auth_scope if method == "POST" else None
             # A profile read is ordinary API traffic, not a sign-in attempt.
             if auth_scope and not path.rstrip("/").endswith("/me"):
                 return auth_scope
@@ -51,11 +56,12 @@ def scope_for(path: str) -> str | None:
     return None
 
 
-def _caller_key(request: HttpRequest) -> str:
-    """The user id from a valid JWT when there is one (no database hit), else the client IP."""
+def _caller_key(request: HttpRequest, scope: str) -> str:
+    """Sign-in scopes count per client IP, whatever token is sent (else any valid token would
+    buy a fresh budget); the others count per user when a valid JWT names one (no query)."""
     from apps.accounts.tokens import user_id_from_request
 
-    user_id = user_id_from_request(request)
+    user_id = None if scope.endswith("_auth") else user_id_from_request(request)
     return f"user:{user_id}" if user_id else f"ip:{client_ip(request)}"
 
 
@@ -65,7 +71,7 @@ def check_rate(request: HttpRequest, scope: str, *, key: Callable[[HttpRequest],
     return get_usage(
         request,
         group=f"hangar.{scope}",
-        key=lambda _group, req: (key or _caller_key)(req),
+        key=lambda _group, req: key(req) if key else _caller_key(req, scope),
         rate=rate,
         increment=True,
     )
@@ -93,7 +99,7 @@ class RateLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        scope = scope_for(request.path) if request.method != "OPTIONS" else None
+        scope = scope_for(request.path, request.method) if request.method != "OPTIONS" else None
         usage = check_rate(request, scope) if scope else None
         if usage and usage["should_limit"]:
             return rate_limited_response(usage)

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from apps.core import health
 from apps.core.errors import ErrorCode, error_response
@@ -28,7 +29,8 @@ def _base() -> dict:
     }
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def root(request: HttpRequest) -> HttpResponse:
     """001's and 003's API information; browsers get the dashboard page instead (see
     ``apps.accounts.views.pages.dashboard``, which owns the ``/`` route and calls this)."""
@@ -45,19 +47,22 @@ def root(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def health_view(request: HttpRequest) -> JsonResponse:
     """``/health``: 001, 003 and 004's fields in one body."""
     return JsonResponse({"status": "healthy", **_base()})
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def live(request: HttpRequest) -> JsonResponse:
     """``/health/live``: the process answers."""
     return JsonResponse({"status": "alive", "service": SERVICE, "timestamp": _now()})
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def ready(request: HttpRequest) -> JsonResponse:
     """``/health/ready``: the database, plus cache and broker when they are external; 503 if down."""
     errors = {"database": health.check_database()}
@@ -77,7 +82,8 @@ def ready(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503 if failed else 200)
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def health_db(request: HttpRequest) -> JsonResponse:
     """``/health/db`` (003)."""
     error = health.check_database()
@@ -87,7 +93,8 @@ def health_db(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503)
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def health_redis(request: HttpRequest) -> JsonResponse:
     """``/health/redis`` (003); the embedded default has no Redis and says so."""
     if not settings.REDIS_URL:
@@ -99,13 +106,15 @@ def health_redis(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=503)
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def api_health(request: HttpRequest) -> JsonResponse:
     """``/api/health/`` (002)."""
     return JsonResponse({"status": "healthy", **_base(), "message": f"{SERVICE} server is running"})
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def api_health_detailed(request: HttpRequest) -> JsonResponse:
     """``/api/health/detailed`` (002): memory and CPU from psutil."""
     body = {"status": "healthy", **_base(), "system": health.system_metrics()}
@@ -113,7 +122,8 @@ def api_health_detailed(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body)
 
 
-@require_GET
+@csrf_exempt
+@require_safe
 def info(request: HttpRequest) -> JsonResponse:
     """``/api/v1/info`` (004)."""
     return JsonResponse(

@@ -90,10 +90,16 @@ class TestAutoMLAuth:
         assert body["user"]["email"] == "dev@example.com"
         assert User.objects.get(email="dev@example.com").is_verified
 
-    def test_dev_login_reuses_the_account_with_that_email(self, api_client, user):
-        response = api_client.post("/api/auth/dev-login", {"email": user.email.upper()}, format="json")
-        assert response.json()["user"]["id"] == user.pk
+    def test_dev_login_reuses_the_account_it_created(self, api_client):
+        first = api_client.post("/api/auth/dev-login", {"email": "dev@example.com"}, format="json").json()
+        again = api_client.post("/api/auth/dev-login", {"email": "DEV@example.com"}, format="json").json()
+        assert again["user"]["id"] == first["user"]["id"]
         assert User.objects.count() == 1
+
+    def test_dev_login_never_takes_over_a_password_account(self, api_client, superuser):
+        response = api_client.post("/api/auth/dev-login", {"email": superuser.email}, format="json")
+        assert response.status_code == 403
+        assert "access_token" not in response.json()
 
     def test_dev_login_is_404_outside_development(self, api_client, settings):
         settings.ENVIRONMENT, settings.DEBUG = "production", False

@@ -114,8 +114,7 @@ class TestLogin:
         assert body["expires_in"] == 15 * 60
         assert body["access_token"] and body["refresh_token"]
         assert body["user"]["id"] == user.pk
-        assert response.cookies["hangar_access"]["httponly"]
-        assert response.cookies["hangar_access"]["samesite"] == "Lax"
+        assert "hangar_access" not in response.cookies  # bearer clients; see TestCookieAuth
 
     def test_login_with_json_and_email_in_other_case(self, api_client, user, password):
         response = api_client.post(LOGIN, {"email": user.email.upper(), "password": password}, format="json")
@@ -245,12 +244,22 @@ class TestTokens:
 
 class TestCookieAuth:
     def test_the_cookie_authenticates_safe_requests(self, client, user, password):
-        client.post(LOGIN, {"username": user.username, "password": password})
+        response = client.post("/auth/login", {"username": user.username, "password": password})
+        assert response.cookies["hangar_access"]["httponly"]
+        assert response.cookies["hangar_access"]["samesite"] == "Lax"
         assert client.get("/api/v1/auth/me").json()["id"] == user.pk
+
+    def test_a_cross_site_cookie_sign_in_is_refused(self, client, user, password):
+        body = {"username": user.username, "password": password}
+        response = client.post("/auth/login", body, HTTP_ORIGIN="https://evil.example")
+        assert_error(response, 403, ErrorCode.FORBIDDEN)
+        assert "hangar_access" not in response.cookies
+        same_site = client.post("/auth/login", body, HTTP_ORIGIN="http://testserver")
+        assert same_site.status_code == 200
 
     def test_an_unsafe_cookie_request_needs_the_csrf_token(self, user, password):
         browser = Client(enforce_csrf_checks=True)
-        browser.post(LOGIN, {"username": user.username, "password": password})
+        browser.post("/auth/login", {"username": user.username, "password": password})
         refused = browser.post("/api/v1/auth/logout")
         assert_error(refused, 403, ErrorCode.FORBIDDEN)
         assert "CSRF" in refused.json()["detail"]

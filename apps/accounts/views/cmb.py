@@ -13,7 +13,7 @@ from apps.accounts.permissions import IsHangarAdmin
 from apps.accounts.selectors import user_from_cookie, user_list
 from apps.accounts.serializers import CmbUserSerializer, LoginInput
 from apps.accounts.tokens import clear_auth_cookies, tokens_for, valid_access_token
-from apps.accounts.views.common import refresh_from, signed_in_response, validated
+from apps.accounts.views.common import refresh_from, require_same_origin, signed_in_response, validated
 from apps.core.envelopes import cmb_response
 from apps.core.pagination import limit_param
 
@@ -31,6 +31,7 @@ class CmbLoginView(APIView):
     @extend_schema(request=LoginInput, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:
         if hasattr(request.data, "get") and request.data.get("password"):
+            require_same_origin(request)
             data = validated(LoginInput, request)
             user = services.user_login(identifier=data["identifier"], password=data["password"], request=request)
             body = {"status": "success", "message": "Logged in", "data": CmbUserSerializer(user).data}

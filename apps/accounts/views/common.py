@@ -1,6 +1,7 @@
 """Pieces every family's auth views share."""
 
 from typing import Any
+from urllib.parse import urlparse
 
 from django.conf import settings
 from rest_framework.request import Request
@@ -10,6 +11,7 @@ from rest_framework.serializers import Serializer
 from apps.accounts.models import User
 from apps.accounts.serializers import UserSerializer
 from apps.accounts.tokens import TokenPair, set_auth_cookies, tokens_for
+from apps.core.errors import ErrorCode, HangarError
 
 
 def validated(serializer_class: type[Serializer], request: Request) -> dict:
@@ -30,9 +32,19 @@ def signed_in_response(
 
 def token_response(user: User) -> Response:
     """The sign-in answer of 000, 003 and 004: a fresh pair, ``token_type``, ``expires_in`` and
-    the user, with the same pair in the browser cookies."""
+    the user. No cookie: these clients send bearer tokens, and a cookie set by a JSON route that
+    any site can post a form to would let that site sign a browser into its own account."""
     pair = tokens_for(user)
-    return signed_in_response(user, {**pair.as_dict(), "user": UserSerializer(user).data}, pair=pair)
+    return Response({**pair.as_dict(), "user": UserSerializer(user).data})
+
+
+def require_same_origin(request: Request) -> None:
+    """Refuse a cookie-setting sign-in posted from another site (login CSRF)."""
+    origin = request.headers.get("Origin")
+    if not origin or origin in settings.CSRF_TRUSTED_ORIGINS:
+        return
+    if urlparse(origin).netloc != request.get_host():
+        raise HangarError("Cross-site sign-in refused", error_code=ErrorCode.FORBIDDEN, status_code=403)
 
 
 def refresh_from(request: Request) -> str | None:

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from apps.accounts import services
 from apps.accounts.serializers import ExecUserSerializer, LoginInput, RegisterInput
-from apps.accounts.tokens import set_auth_cookies, tokens_for
+from apps.accounts.tokens import tokens_for
 from apps.accounts.views.common import validated
 from apps.core.envelopes import exec_response
 from apps.core.errors import ErrorCode, HangarError
@@ -54,5 +54,4 @@ class ExecLoginView(APIView):
             {"user_id": user.pk, **pair.as_dict()},
             user=ExecUserSerializer(user).data,
         )
-        set_auth_cookies(response, pair)
         return response

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.exceptions import ValidationError
 
@@ -169,7 +170,11 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     API clients keep getting the JSON service information from ``apps.core.views.root``.
     """
     if not wants_html(request):
-        return core_views.root(request)
-    user = user_from_cookie(request)
-    activities = activity_for_user(user=user, limit=10) if user else []
-    return render(request, "dashboard.html", {"activities": activities})
+        response = core_views.root(request)
+    else:
+        user = user_from_cookie(request)
+        activities = activity_for_user(user=user, limit=10) if user else []
+        response = render(request, "dashboard.html", {"activities": activities})
+    # One URL, two representations: caches must key on what was asked for and by whom.
+    patch_vary_headers(response, ["Accept", "Cookie"])
+    return response

@@ -18,7 +18,7 @@ from apps.accounts.serializers import (
     UserSerializer,
 )
 from apps.accounts.tokens import clear_auth_cookies, rotate_refresh
-from apps.accounts.views.common import refresh_from, signed_in_response, token_response, validated
+from apps.accounts.views.common import refresh_from, token_response, validated
 from apps.core.errors import ErrorCode, HangarError
 from apps.core.ratelimit import check_rate, rate_limited_response
 
@@ -58,8 +58,8 @@ class RefreshView(APIView):
     @extend_schema(request=RefreshInput, responses=TokenPairOutput)
     def post(self, request: Request) -> Response:
         token = validated(RefreshInput, request)["token"]
-        user, pair = rotate_refresh(token)
-        return signed_in_response(user, pair.as_dict(), pair=pair)
+        _user, pair = rotate_refresh(token)
+        return Response(pair.as_dict())
 
 
 class MeView(APIView):

@@ -154,3 +154,10 @@ async def test_deactivation_closes_every_socket_at_once(user):
     await socket.receive_json_from()
     await sync_to_async(user_deactivate_tokens)(user=user)
     assert await close_code(socket) == 4401
+
+
+@pytest.mark.parametrize("user_id", ["²", "99999999999999999999999", "-1", "1.5"])
+def test_admin_activity_refuses_odd_user_ids(superuser_client, user_id):
+    response = superuser_client.get("/admin/activity", {"user_id": user_id})
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "VALIDATION_ERROR"

@@ -81,3 +81,34 @@ def test_a_crash_is_a_json_500_without_a_traceback(settings, path, debug):
     assert "secret internals" not in response.content.decode()
     assert "Traceback" not in response.content.decode()
     assert body["detail"] == "Internal server error"
+
+
+@pytest.mark.django_db
+def test_an_oversized_body_is_413_not_500(api_client, settings):
+    body = b'{"username": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1) + b'"}'
+    response = api_client.post("/api/v1/auth/login", data=body, content_type="application/json")
+    assert_json_error(response, 413, ErrorCode.PAYLOAD_TOO_LARGE)
+
+
+@pytest.mark.django_db
+def test_a_404_raised_in_a_plain_view_stays_404(client):
+    assert_json_error(client.get("/login/oauth/nope"), 404, ErrorCode.NOT_FOUND)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+@pytest.mark.parametrize("path", ["/health", "/health/ready", "/api/health/", "/api/v1/info"])
+def test_public_read_only_routes_answer_405_to_writes(client, method, path):
+    assert_json_error(getattr(client, method)(path), 405, ErrorCode.METHOD_NOT_ALLOWED)
+
+
+@pytest.mark.django_db
+def test_public_read_only_routes_answer_head(client):
+    assert client.head("/health").status_code == 200
+
+
+@pytest.mark.django_db
+def test_root_varies_on_accept_and_honours_q_values(client):
+    response = client.get("/", HTTP_ACCEPT="application/json, text/html;q=0.1")
+    assert response["Content-Type"].startswith("application/json")
+    assert "Accept" in response["Vary"]

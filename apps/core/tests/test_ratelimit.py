@@ -2,6 +2,7 @@
 
 import pytest
 
+from apps.accounts.tokens import tokens_for
 from apps.core.errors import ErrorCode
 from apps.core.ratelimit import scope_for
 
@@ -22,10 +23,29 @@ pytestmark = pytest.mark.django_db
         ("/activity", "cmb_api"),
         ("/health", None),
         ("/", None),
+        ("/login", "pages_auth"),
+        ("/register", "pages_auth"),
     ],
 )
 def test_each_family_keeps_its_own_scope(path, scope):
     assert scope_for(path) == scope
+
+
+def test_page_views_are_not_limited():
+    assert scope_for("/login", "GET") is None
+
+
+def test_a_token_does_not_buy_a_fresh_sign_in_budget(api_client, user):
+    body = {"username": "ghost", "password": "x"}
+    for _ in range(5):
+        api_client.post("/api/v1/auth/login", body, format="json")
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens_for(user).access}")
+    assert api_client.post("/api/v1/auth/login", body, format="json").status_code == 429
+
+
+def test_the_sign_in_page_is_limited(client):
+    statuses = [client.post("/login", {"identifier": "ghost", "password": "x"}).status_code for _ in range(11)]
+    assert statuses[-1] == 429 and 429 not in statuses[:10]
 
 
 def test_documented_defaults(settings):

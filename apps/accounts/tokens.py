@@ -167,6 +167,17 @@ def user_id_from_request(request: HttpRequest) -> str | None:
         return None
 
 
+def tier_from_request(request: HttpRequest) -> str | None:
+    """The tier a request's valid access token carries, without touching the database."""
+    raw = raw_access_token(request)
+    if not raw:
+        return None
+    try:
+        return AccessToken(raw).get(TIER_CLAIM)
+    except TokenError:
+        return None
+
+
 def set_auth_cookies(response: HttpResponse, pair: TokenPair) -> None:
     """Store the pair in HttpOnly, SameSite cookies for the browser and 001's routes."""
     options = {

@@ -65,9 +65,21 @@ def _caller_key(request: HttpRequest, scope: str) -> str:
     return f"user:{user_id}" if user_id else f"ip:{client_ip(request)}"
 
 
+def _rate_for(request: HttpRequest, scope: str) -> str:
+    """The scope's rate; API scopes grow with the caller's tier (carried in the access token)."""
+    rate = settings.HANGAR_RATE_LIMITS[scope]
+    if not scope.endswith("_api"):
+        return rate
+    from apps.accounts.tokens import tier_from_request
+
+    tier = settings.HANGAR_TIERS.get(tier_from_request(request) or "free", {})
+    count, _, period = rate.partition("/")
+    return f"{int(count) * tier.get('rate_multiplier', 1)}/{period}"
+
+
 def check_rate(request: HttpRequest, scope: str, *, key: Callable[[HttpRequest], str] | None = None) -> dict | None:
     """Count one hit of ``scope`` for the caller; the usage dict of django-ratelimit, or None."""
-    rate = settings.HANGAR_RATE_LIMITS[scope]
+    rate = _rate_for(request, scope)
     return get_usage(
         request,
         group=f"hangar.{scope}",

@@ -90,3 +90,11 @@ def test_health_is_never_limited(client, settings):
     settings.HANGAR_RATE_LIMITS = {**settings.HANGAR_RATE_LIMITS, "v1_api": "1/m"}
     assert all(client.get("/health").status_code == 200 for _ in range(5))
     assert not client.get("/health").has_header("X-RateLimit-Limit")
+
+
+def test_higher_tiers_get_higher_api_limits(user):
+    from conftest import bearer_client
+
+    user.tier = "pro"
+    user.save()
+    assert bearer_client(user).get("/api/v1/auth/me")["X-RateLimit-Limit"] == "300"

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_safe
 from apps.core import health
 from apps.core.errors import ErrorCode, error_response
 from apps.core.http import wants_html
+from apps.runtime.registry import get_backend
 
 SERVICE = "Hangar"
 
@@ -50,8 +51,8 @@ def root(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_safe
 def health_view(request: HttpRequest) -> JsonResponse:
-    """``/health``: 001, 003 and 004's fields in one body."""
-    return JsonResponse({"status": "healthy", **_base()})
+    """``/health``: 001, 003 and 004's fields in one body, and how workloads are isolated."""
+    return JsonResponse({"status": "healthy", **_base(), "runtime": get_backend().describe()})
 
 
 @csrf_exempt

@@ -44,6 +44,10 @@ class RuntimeBackend:
     def stop(self, workload_id: str) -> None:
         """Stop the workload; afterwards none of its processes remain. Stopping twice is fine."""
 
+    def describe(self) -> dict:
+        """How this backend isolates workloads, for /health (never silently unisolated)."""
+        return {"backend": self.name}
+
     def restart(self, spec: WorkloadSpec) -> dict:
         """Stop, then start again with the same workspace."""
         self.stop(spec.id)

@@ -10,6 +10,8 @@ def test_health_has_every_documented_field(client):
     body = client.get("/health").json()
     assert body["status"] == "healthy"
     assert {"version", "uptime", "timestamp", "service", "environment"} <= set(body)
+    assert body["runtime"]["backend"] == "local"
+    assert body["runtime"]["sandbox"] == "bubblewrap"
 
 
 def test_root_is_json_for_api_clients(client):

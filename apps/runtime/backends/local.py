@@ -69,6 +69,10 @@ class LocalBackend(RuntimeBackend):
 
     # --- lifecycle -------------------------------------------------------------------------------
 
+    def describe(self) -> dict:
+        """Sandbox, limits and network as available on this host."""
+        return isolation()
+
     def check_image(self, image: str) -> None:
         """Raise ImageUnavailable unless the host (or a registered rootfs) can provide ``image``."""
         images.resolve(image)

@@ -26,7 +26,8 @@ from apps.runtime.errors import RuntimeBackendError, WorkloadNotFound
 from apps.runtime.spec import LogEntry, Metrics, Phase, WorkloadSpec, WorkloadStatus
 from apps.runtime.workspaces import storage_bytes
 
-AGENT_START_TIMEOUT = 10.0
+# Generous: under parallel load (CI runs two test workers and browsers) python can start slowly.
+AGENT_START_TIMEOUT = 30.0
 OOM_REASON = "OOMKilled"
 
 

@@ -9,7 +9,6 @@ from apps.accounts.tests.factories import PASSWORD, UserFactory
 from apps.accounts.tokens import tokens_for
 from config.celery import app as celery_app
 
-
 # The kubernetes client builds pydantic models lazily; under a frozen clock pydantic would meet
 # freezegun's fake datetime class and fail. Those modules keep the real clock.
 freezegun.configure(extend_ignore_list=["kubernetes", "pydantic", "pydantic_core"])

@@ -6,6 +6,10 @@ in-memory channel layer and a Celery worker inside the server process. Setting
 ``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 """
 
+import base64
+import hashlib
+import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,8 +31,23 @@ if PRODUCTION:
         raise ImproperlyConfigured("Production mode needs these environment variables: " + ", ".join(missing))
 
 DEBUG = env.bool("DEBUG", default=False)
-# The development key is public on purpose: production refuses to start without its own.
-SECRET_KEY = env.str("SECRET_KEY", default="hangar-development-key-not-for-production-use-0123456789")
+
+
+def _local_secret_key() -> str:
+    """A random key made on this machine's first start and kept in var/: a key committed to the
+    repository would let anyone sign tokens for any Hangar left on its defaults."""
+    path = VAR_DIR / "secret_key"
+    VAR_DIR.mkdir(exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(50))
+    return path.read_text().strip()
+
+
+SECRET_KEY = env.str("SECRET_KEY", default="") or _local_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 FRONTEND_URL = env.str("FRONTEND_URL", default="/")
@@ -58,12 +77,15 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.activity",
     "apps.runtime",
+    "apps.workspaces",
+    "apps.environments",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "apps.core.middleware.JsonErrorMiddleware",
+    "apps.core.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -143,6 +165,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.accounts.tasks.flush_expired_tokens",
         "schedule": env.float("TOKEN_FLUSH_INTERVAL_SECONDS", default=6 * 3600),
     },
+    "stop-idle-code-sessions": {
+        "task": "apps.workspaces.tasks.stop_idle_sessions",
+        "schedule": env.float("SESSION_IDLE_CHECK_SECONDS", default=60),
+    },
+    "reconcile-environments": {
+        "task": "apps.environments.tasks.reconcile_environments",
+        "schedule": env.float("ENVIRONMENT_RECONCILE_INTERVAL_SECONDS", default=30),
+    },
 }
 
 # --- Runtime ------------------------------------------------------------------------------------
@@ -150,6 +180,34 @@ RUNTIME_BACKEND = env.str("RUNTIME_BACKEND", default="local")
 RUNTIME_ROOT = env.path("RUNTIME_ROOT", default=str(VAR_DIR / "runtime"))
 # Without bubblewrap the local backend refuses to run anything, unless this is set; /health says so.
 RUNTIME_ALLOW_UNISOLATED = env.bool("RUNTIME_ALLOW_UNISOLATED", default=False)
+# Code sessions (002): sandboxes idle this long are stopped; files written through the API are capped.
+SESSION_IDLE_TIMEOUT_MINUTES = env.int("SESSION_IDLE_TIMEOUT_MINUTES", default=30)
+SESSION_FILE_MAX_BYTES = env.int("SESSION_FILE_MAX_BYTES", default=1024**2)
+
+# --- Environments (001, 004) ---------------------------------------------------------------------
+# Running environments with no heartbeat or terminal input for this long are stopped (0: never),
+# for tiers with auto_shutdown_enabled.
+ENVIRONMENT_IDLE_TIMEOUT_MINUTES = env.int("ENVIRONMENT_IDLE_TIMEOUT_MINUTES", default=30)
+# Nothing may stay in creating or installing longer than this; the reconciler marks it error.
+ENVIRONMENT_PROVISION_TIMEOUT_SECONDS = env.int("ENVIRONMENT_PROVISION_TIMEOUT_SECONDS", default=20 * 60)
+# Each template startup command (the "installation") gets at most this long.
+ENVIRONMENT_INSTALL_COMMAND_TIMEOUT_SECONDS = env.int("ENVIRONMENT_INSTALL_COMMAND_TIMEOUT_SECONDS", default=600)
+
+# --- Secrets at rest ----------------------------------------------------------------------------
+# Comma-separated Fernet keys; the first encrypts, all decrypt, so keys rotate by prepending one.
+# Without the variable one key is derived from SECRET_KEY, so the embedded default works with no
+# setup; set ENCRYPTION_KEYS in production so that changing SECRET_KEY cannot lose the secrets.
+ENCRYPTION_KEYS = env.list("ENCRYPTION_KEYS", default=[])
+if not ENCRYPTION_KEYS:
+    ENCRYPTION_KEYS = [
+        base64.urlsafe_b64encode(hashlib.sha256(b"hangar.encryption:" + SECRET_KEY.encode()).digest()).decode()
+    ]
+
+# --- Uploads ------------------------------------------------------------------------------------
+# Files above this size stream to a temporary file instead of memory (user files go up to the
+# tier's max_upload_bytes); non-file request bodies (JSON, forms) stay capped at 10 MB.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
 
 # --- Auth --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -186,28 +244,32 @@ JWT_COOKIE_SECURE = env.bool("JWT_COOKIE_SECURE", default=PRODUCTION)
 JWT_COOKIE_SAMESITE = "Lax"
 EMAIL_VERIFICATION_MAX_AGE = timedelta(days=3)
 
-# Per-tier limits; uploads and storage in bytes.
+# Per-tier limits; uploads and storage in bytes. API rate limits are each family's documented
+# numbers (the free tier) times the tier's rate_multiplier.
 HANGAR_TIERS = {
     "free": {
         "max_uptime_minutes": 60,
         "auto_shutdown_enabled": True,
         "max_upload_bytes": 100 * 1024**2,
         "storage_quota_bytes": 1024**3,
-        "api_rate": "60/m",
+        "rate_multiplier": 1,
+        "max_environments": 3,
     },
     "pro": {
         "max_uptime_minutes": 480,
         "auto_shutdown_enabled": True,
         "max_upload_bytes": 1024**3,
         "storage_quota_bytes": 20 * 1024**3,
-        "api_rate": "300/m",
+        "rate_multiplier": 3,
+        "max_environments": 10,
     },
     "enterprise": {
         "max_uptime_minutes": 0,
         "auto_shutdown_enabled": False,
         "max_upload_bytes": 5 * 1024**3,
         "storage_quota_bytes": 200 * 1024**3,
-        "api_rate": "1000/m",
+        "rate_multiplier": 10,
+        "max_environments": 50,
     },
 }
 
@@ -223,6 +285,7 @@ HANGAR_RATE_LIMITS = {
     "automl_api": env.str("RATE_LIMIT_AUTOML_API", default="100/m"),
     "exec_auth": env.str("RATE_LIMIT_EXEC_AUTH", default="10/m"),
     "exec_api": env.str("RATE_LIMIT_EXEC_API", default="100/m"),
+    "pages_auth": env.str("RATE_LIMIT_PAGES_AUTH", default="10/m"),
     "resend_verification": env.str("RATE_LIMIT_RESEND_VERIFICATION", default="3/h"),
     "websocket_connections": env.int("RATE_LIMIT_WEBSOCKETS_PER_USER", default=10),
 }
@@ -255,6 +318,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status" field with different choices; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "TemplateStatusEnum": "apps.environments.models.Template.Status",
+        "EnvironmentStatusEnum": "apps.environments.models.Environment.Status",
+        "ClusterStatusEnum": "apps.environments.models.Cluster.Status",
+    },
 }
 
 # --- OAuth (django-allauth) -------------------------------------------------------------------

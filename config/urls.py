@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("apps.activity.urls")),
     path("", include("apps.accounts.urls_pages")),
     path("", include("apps.core.urls")),
+    path("", include("apps.workspaces.urls")),
+    path("", include("apps.environments.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -1,0 +1,1 @@
+"""HTTP views of the environments app, one module per resource family."""

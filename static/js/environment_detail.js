@@ -124,7 +124,8 @@ async function poll() {
     if (error.status !== 409) notify(notice, `Could not refresh: ${describeError(error)}`);
   }
   const status = environment?.status;
-  if (BUSY.has(status)) pollTimer = setTimeout(poll, 2000);
+  // Starting takes well under a second; poll fast so the user is not left waiting on us.
+  if (BUSY.has(status)) pollTimer = setTimeout(poll, 250);
   else if (status === "running") pollTimer = setTimeout(poll, 3000);
 }
 

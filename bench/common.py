@@ -216,7 +216,8 @@ def _manage(args: list[str], env: dict[str, str], log: Path) -> None:
 @contextlib.contextmanager
 def hangar(workdir: Path, runtime_root: Path, **extra_env: str) -> Iterator["Api"]:
     """Migrate and seed (templates plus an admin) a fresh SQLite database, serve it for real with
-    ``tests.served.served_hangar``, and yield an API client signed in as an enterprise-tier user."""
+    ``tests.served.served_hangar``, and yield an API client signed in as an enterprise-tier user.
+    The server's output is copied to ``bench/results/<script>.serve.log``."""
     from tests.served import clean_env, served_hangar
 
     database = workdir / "hangar.sqlite3"
@@ -229,8 +230,14 @@ def hangar(workdir: Path, runtime_root: Path, **extra_env: str) -> Iterator["Api
     )
     _manage(["migrate", "--noinput"], env, workdir / "setup.log")
     _manage(["seed"], env, workdir / "setup.log")
-    with served_hangar(workdir, database=database, **server_env) as served:
-        yield Api.enterprise_user(served.url)
+    try:
+        with served_hangar(workdir, database=database, **server_env) as served:
+            yield Api.enterprise_user(served.url)
+    finally:
+        # Keep the server's output (with any traceback) next to the results, for diagnosis.
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            shutil.copyfile(workdir / "serve.log", RESULTS_DIR / f"{Path(sys.argv[0]).stem}.serve.log")
 
 
 class Api:

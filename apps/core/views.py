@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 from apps.core import health
 from apps.core.errors import ErrorCode, error_response
 from apps.core.http import wants_html
-from apps.runtime.registry import get_backend
+from apps.runtime import registry
 
 SERVICE = "Hangar"
 
@@ -52,7 +52,7 @@ def root(request: HttpRequest) -> HttpResponse:
 @require_safe
 def health_view(request: HttpRequest) -> JsonResponse:
     """``/health``: 001, 003 and 004's fields in one body, and how workloads are isolated."""
-    return JsonResponse({"status": "healthy", **_base(), "runtime": get_backend().describe()})
+    return JsonResponse({"status": "healthy", **_base(), "runtime": registry.get_backend().describe()})
 
 
 @csrf_exempt

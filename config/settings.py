@@ -146,7 +146,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "apps.core.channel_layers.ThreadSafeInMemoryChannelLayer"}}
 
 # --- Celery ------------------------------------------------------------------------------------
 # Embedded mode: the in-memory transport, consumed by a worker thread inside the server process.

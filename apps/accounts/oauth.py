@@ -17,6 +17,7 @@ ID token instead (:func:`user_from_google_id_token`). Every path ends in
 import logging
 import secrets
 from typing import Any
+from urllib.parse import parse_qs, urlparse
 
 import requests
 from allauth.socialaccount.adapter import get_adapter
@@ -27,8 +28,9 @@ from allauth.socialaccount.providers.oauth2.provider import OAuth2Provider
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import MultipleObjectsReturned, ValidationError
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.crypto import constant_time_compare
 
 from apps.accounts import services
 from apps.accounts.models import User
@@ -38,6 +40,9 @@ from apps.core.http import safe_next
 logger = logging.getLogger(__name__)
 
 FLOWS = ("cmb", "automl", "browser")
+# Flows that end in a browser with cookies; 003's front end may live on another origin.
+BROWSER_FLOWS = ("cmb", "browser")
+STATE_COOKIE = "hangar_oauth_state"
 STATE_TTL_SECONDS = 10 * 60
 _STATE_PREFIX = "oauth:state:"
 _NAMES = {"google": "Google", "github": "GitHub"}
@@ -111,6 +116,21 @@ def authorization_url(request: HttpRequest, *, provider: str, flow: str) -> str:
     )
 
 
+def bind_state_to_browser(response: HttpResponse, auth_url: str) -> None:
+    """Keep the flow's ``state`` in an HttpOnly cookie too. The callback of a browser flow then
+    completes only in the browser that started it, so a callback link made by an attacker cannot
+    sign a victim into the attacker's account (login CSRF)."""
+    state = parse_qs(urlparse(auth_url).query).get("state", [""])[0]
+    response.set_cookie(
+        STATE_COOKIE,
+        state,
+        max_age=STATE_TTL_SECONDS,
+        httponly=True,
+        samesite="Lax",  # Lax still travels with the provider's top-level redirect back to us
+        secure=settings.JWT_COOKIE_SECURE,
+    )
+
+
 def peek_state(state: str | None) -> dict | None:
     """What a pending ``state`` recorded (provider, flow, next), without consuming it."""
     return cache.get(_STATE_PREFIX + state) if state else None
@@ -131,6 +151,8 @@ def complete_login(request: HttpRequest, *, provider: str, code: str, state: str
     502 ``OAUTH_FAILED``.
     """
     pending = _pop_state(state, provider)
+    if pending["flow"] in BROWSER_FLOWS and not constant_time_compare(request.COOKIES.get(STATE_COOKIE, ""), state):
+        raise _failed("This sign-in was not started in this browser")
     if not code:
         raise _failed("The provider sent no authorization code")
     social_provider = _provider(request, provider)

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from django.conf import settings as django_settings
+from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from apps.accounts.tests.factories import UserFactory
@@ -334,6 +335,23 @@ def test_cmb_login_answers_auth_url_and_callback_sets_cookie_provider_stub(confi
     assert response.cookies[django_settings.JWT_ACCESS_COOKIE].value
     me = api_client.get("/users/me")  # the client now carries the cookie
     assert me.json()["data"]["email"] == "grace@example.com"
+
+
+@pytest.mark.parametrize("start", ["/api/auth/google?next=/", "/login/oauth/google"])
+def test_a_browser_flow_completes_only_in_the_browser_that_started_it(configured, api_client, start):
+    started = api_client.get(start)
+    assert started.cookies["hangar_oauth_state"].value
+    state = {k: v[0] for k, v in parse_qs(urlsplit(started["Location"]).query).items()}["state"]
+    victim = APIClient()  # an attacker's callback link, opened in someone else's browser
+    response = victim.get("/api/auth/google/callback", {"code": "attacker-code", "state": state})
+    assert response.status_code == 400
+    assert response.json()["error_code"] == "OAUTH_FAILED"
+    assert django_settings.JWT_ACCESS_COOKIE not in response.cookies
+
+
+def test_the_cmb_auth_url_binds_its_state_to_the_browser(configured, api_client):
+    login = api_client.post("/auth/login")
+    assert login.cookies["hangar_oauth_state"]["httponly"]
 
 
 # --- Failures -----------------------------------------------------------------------------------

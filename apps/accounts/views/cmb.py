@@ -36,10 +36,12 @@ class CmbLoginView(APIView):
             user = services.user_login(identifier=data["identifier"], password=data["password"], request=request)
             body = {"status": "success", "message": "Logged in", "data": CmbUserSerializer(user).data}
             return signed_in_response(user, body, pair=tokens_for(user))
-        from apps.accounts.oauth import authorization_url
+        from apps.accounts.oauth import authorization_url, bind_state_to_browser
 
         url = authorization_url(request, provider="google", flow="cmb")
-        return Response({"status": "success", "auth_url": url, "message": "Redirect to auth_url to login"})
+        response = Response({"status": "success", "auth_url": url, "message": "Redirect to auth_url to login"})
+        bind_state_to_browser(response, url)
+        return response
 
 
 class CmbLogoutView(APIView):

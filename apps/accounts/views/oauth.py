@@ -29,7 +29,11 @@ class OAuthStartView(APIView):
     @extend_schema(responses={302: None})
     def get(self, request: Request, provider: str) -> HttpResponse:
         flow = "browser" if "next" in request.GET else "automl"
-        return HttpResponseRedirect(oauth.authorization_url(request, provider=provider, flow=flow))
+        url = oauth.authorization_url(request, provider=provider, flow=flow)
+        response = HttpResponseRedirect(url)
+        if flow in oauth.BROWSER_FLOWS:
+            oauth.bind_state_to_browser(response, url)
+        return response
 
 
 class OAuthCallbackView(APIView):
@@ -72,6 +76,7 @@ def _signed_in_redirect(user: User, pending: dict) -> HttpResponse:
         url = pending["next"]
     response = HttpResponseRedirect(url)
     set_auth_cookies(response, pair)
+    response.delete_cookie(oauth.STATE_COOKIE, samesite="Lax")
     return response
 
 

@@ -160,7 +160,9 @@ def oauth_start(request: HttpRequest, provider: str) -> HttpResponse:
         else:
             messages.error(request, str(exc.detail))
         return redirect(settings.LOGIN_URL)
-    return redirect(url)
+    response = redirect(url)
+    oauth.bind_state_to_browser(response, url)
+    return response
 
 
 @require_GET

@@ -89,24 +89,25 @@ def environments_page(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@require_GET
-def environment_detail_page(request: HttpRequest, environment_id: str) -> HttpResponse:
-    """``/environments/<id>``: status, resources, metrics, logs and the terminal of one environment."""
+def _environment_page(request: HttpRequest, environment_id: str, template: str) -> HttpResponse:
+    """A page about one of the signed-in user's environments (another user's id is a 404)."""
     user = _signed_in_user(request)
     if user is None:
         return _login_redirect(request)
     environment = _environment_or_404(user, environment_id)
-    return _page(request, "environment_detail.html", {"environment": environment})
+    return _page(request, template, {"environment": environment})
+
+
+@require_GET
+def environment_detail_page(request: HttpRequest, environment_id: str) -> HttpResponse:
+    """``/environments/<id>``: status, resources, metrics, logs and the terminal of one environment."""
+    return _environment_page(request, environment_id, "environment_detail.html")
 
 
 @require_GET
 def environment_terminal_page(request: HttpRequest, environment_id: str) -> HttpResponse:
     """``/environments/<id>/terminal``: the environment's terminal, full page."""
-    user = _signed_in_user(request)
-    if user is None:
-        return _login_redirect(request)
-    environment = _environment_or_404(user, environment_id)
-    return _page(request, "terminal.html", {"environment": environment})
+    return _environment_page(request, environment_id, "terminal.html")
 
 
 @require_GET

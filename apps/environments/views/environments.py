@@ -1,5 +1,7 @@
 """004's /api/v1/environments: CRUD, lifecycle actions, metrics and logs."""
 
+from collections.abc import Callable
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
@@ -71,34 +73,37 @@ class EnvironmentDetailView(APIView):
         return Response(status=204)
 
 
-class EnvironmentStartView(APIView):
+class _LifecycleActionView(APIView):
+    """POST one lifecycle action on an environment; a wrong status answers 409."""
+
+    action: Callable[..., Environment]  # a service, set by each subclass
+    message: str
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request, environment_id: str) -> Response:
+        environment = selectors.environment_get(user=request.user, environment_id=environment_id)
+        return _action_response(self.action(environment=environment, request=request), self.message)
+
+
+class EnvironmentStartView(_LifecycleActionView):
     """Start a stopped environment (409 from any other status)."""
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    def post(self, request: Request, environment_id: str) -> Response:
-        environment = selectors.environment_get(user=request.user, environment_id=environment_id)
-        environment = services.environment_start(environment=environment, request=request)
-        return _action_response(environment, "Environment is starting")
+    action = staticmethod(services.environment_start)
+    message = "Environment is starting"
 
 
-class EnvironmentStopView(APIView):
+class EnvironmentStopView(_LifecycleActionView):
     """Stop a running environment (409 from any other status)."""
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    def post(self, request: Request, environment_id: str) -> Response:
-        environment = selectors.environment_get(user=request.user, environment_id=environment_id)
-        environment = services.environment_stop(environment=environment, request=request)
-        return _action_response(environment, "Environment stopped")
+    action = staticmethod(services.environment_stop)
+    message = "Environment stopped"
 
 
-class EnvironmentRestartView(APIView):
+class EnvironmentRestartView(_LifecycleActionView):
     """Restart a running, stopped or failed environment (409 otherwise)."""
 
-    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
-    def post(self, request: Request, environment_id: str) -> Response:
-        environment = selectors.environment_get(user=request.user, environment_id=environment_id)
-        environment = services.environment_restart(environment=environment, request=request)
-        return _action_response(environment, "Environment is restarting")
+    action = staticmethod(services.environment_restart)
+    message = "Environment is restarting"
 
 
 class EnvironmentMetricsView(APIView):

@@ -76,33 +76,33 @@ class EnvironmentDetailView(APIView):
 class _LifecycleActionView(APIView):
     """POST one lifecycle action on an environment; a wrong status answers 409."""
 
-    action: Callable[..., Environment]  # a service, set by each subclass
+    service: Callable[..., Environment]  # set by each subclass; not "action", which DRF reserves
     message: str
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request, environment_id: str) -> Response:
         environment = selectors.environment_get(user=request.user, environment_id=environment_id)
-        return _action_response(self.action(environment=environment, request=request), self.message)
+        return _action_response(self.service(environment=environment, request=request), self.message)
 
 
 class EnvironmentStartView(_LifecycleActionView):
     """Start a stopped environment (409 from any other status)."""
 
-    action = staticmethod(services.environment_start)
+    service = staticmethod(services.environment_start)
     message = "Environment is starting"
 
 
 class EnvironmentStopView(_LifecycleActionView):
     """Stop a running environment (409 from any other status)."""
 
-    action = staticmethod(services.environment_stop)
+    service = staticmethod(services.environment_stop)
     message = "Environment stopped"
 
 
 class EnvironmentRestartView(_LifecycleActionView):
     """Restart a running, stopped or failed environment (409 otherwise)."""
 
-    action = staticmethod(services.environment_restart)
+    service = staticmethod(services.environment_restart)
     message = "Environment is restarting"
 
 

@@ -79,6 +79,12 @@ INSTALLED_APPS = [
     "apps.runtime",
     "apps.workspaces",
     "apps.environments",
+    "apps.notebooks",
+    "apps.builds",
+    "apps.deployments",
+    "apps.datasets",
+    "apps.jobs",
+    "apps.credits",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,3 @@
+"""WebSocket routes of the builds app."""
+
+websocket_urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Routes of the builds app."""
+
+urlpatterns: list = []

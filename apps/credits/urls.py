@@ -1,0 +1,3 @@
+"""Routes of the credits app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Routes of the datasets app."""
+
+urlpatterns: list = []

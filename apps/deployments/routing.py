@@ -1,0 +1,3 @@
+"""WebSocket routes of the deployments app."""
+
+websocket_urlpatterns: list = []

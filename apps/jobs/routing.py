@@ -1,0 +1,3 @@
+"""WebSocket routes of the jobs app."""
+
+websocket_urlpatterns: list = []

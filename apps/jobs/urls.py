@@ -1,0 +1,3 @@
+"""Routes of the jobs app."""
+
+urlpatterns: list = []

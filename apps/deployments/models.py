@@ -112,6 +112,9 @@ class RepositoryLink(models.Model):
     notebook = models.ForeignKey("notebooks.Notebook", on_delete=models.CASCADE, related_name="repository_links")
     provider = models.CharField(max_length=16, choices=Provider.choices, default=Provider.GITHUB)
     repo_url = models.CharField(max_length=500)
+    # The URL normalised (host and path, lower case, no scheme, user, port or ".git"), so a webhook
+    # finds the link whichever of the repository's URLs its payload carries.
+    repo_key = models.CharField(max_length=500, db_index=True, default="")
     branch = models.CharField(max_length=200, default="main")
     path = models.CharField(max_length=500)
     # The webhook secret (GitHub HMAC key or GitLab token), Fernet-encrypted; never returned.
@@ -121,6 +124,8 @@ class RepositoryLink(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # One repository file per notebook: /api/v1/notebooks/{id}/repository is a single resource.
+        constraints = [models.UniqueConstraint(fields=["notebook"], name="unique_repository_link_per_notebook")]
 
     def __str__(self) -> str:
         return f"{self.repo_url}@{self.branch}:{self.path}"

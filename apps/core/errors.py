@@ -51,10 +51,12 @@ class ErrorCode:
 class HangarError(exceptions.APIException):
     """An API error with an explicit status and error code, raised by services and views."""
 
-    def __init__(self, detail: str, *, error_code: str, status_code: int = 400) -> None:
+    def __init__(self, detail: str, *, error_code: str, status_code: int = 400, errors: Any = None) -> None:
         super().__init__(detail=detail)
         self.status_code = status_code
         self.error_code = error_code
+        # Optional structured details (e.g. a workflow's per-node errors), answered as ``errors``.
+        self.errors = errors
 
 
 class NotFound(HangarError):
@@ -137,6 +139,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     code = _error_code_for(exc)
     if isinstance(exc, exceptions.ValidationError):
         body = error_body(_validation_detail(response.data), code, errors=response.data)
+    elif isinstance(exc, HangarError) and exc.errors is not None:
+        body = error_body(str(response.data["detail"]), code, errors=exc.errors)
     elif isinstance(response.data, dict) and "detail" in response.data:
         body = error_body(str(response.data["detail"]), code)
     else:

@@ -186,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.environments.tasks.reconcile_environments",
         "schedule": env.float("ENVIRONMENT_RECONCILE_INTERVAL_SECONDS", default=30),
     },
+    "reconcile-pipelines": {
+        "task": "apps.deployments.tasks_pipelines.reconcile_pipelines",
+        "schedule": env.float("PIPELINE_RECONCILE_INTERVAL_SECONDS", default=60),
+    },
 }
 
 # --- Runtime ------------------------------------------------------------------------------------
@@ -205,6 +209,25 @@ ENVIRONMENT_IDLE_TIMEOUT_MINUTES = env.int("ENVIRONMENT_IDLE_TIMEOUT_MINUTES", d
 ENVIRONMENT_PROVISION_TIMEOUT_SECONDS = env.int("ENVIRONMENT_PROVISION_TIMEOUT_SECONDS", default=20 * 60)
 # Each template startup command (the "installation") gets at most this long.
 ENVIRONMENT_INSTALL_COMMAND_TIMEOUT_SECONDS = env.int("ENVIRONMENT_INSTALL_COMMAND_TIMEOUT_SECONDS", default=600)
+
+# --- Pipelines and webhooks (000) ----------------------------------------------------------------
+# Seconds each one-click pipeline step may take: its Celery task's soft time limit, and the age past
+# which (plus the grace) the reconciler fails a pipeline still on that step.
+PIPELINE_STEP_TIMEOUTS = {
+    "parse": 120,
+    "dependencies": 60,
+    "upload": 300,
+    "build": 1800,
+    "deploy": 600,
+    **env.json("PIPELINE_STEP_TIMEOUTS", default={}),
+}
+PIPELINE_RECONCILE_GRACE_SECONDS = env.int("PIPELINE_RECONCILE_GRACE_SECONDS", default=60)
+# Repository links may name file:// repositories (a local bare repository, for testing); off in
+# production, where they would let users read any git repository on the server.
+WEBHOOK_ALLOW_FILE_REPOS = env.bool("WEBHOOK_ALLOW_FILE_REPOS", default=not PRODUCTION)
+# A webhook's git clone of the linked branch must finish within this.
+WEBHOOK_GIT_TIMEOUT_SECONDS = env.int("WEBHOOK_GIT_TIMEOUT_SECONDS", default=120)
+WEBHOOK_MAX_NOTEBOOK_BYTES = env.int("WEBHOOK_MAX_NOTEBOOK_BYTES", default=50 * 1024**2)
 
 # --- Secrets at rest ----------------------------------------------------------------------------
 # Comma-separated Fernet keys; the first encrypts, all decrypt, so keys rotate by prepending one.
@@ -339,6 +362,8 @@ SPECTACULAR_SETTINGS = {
         "TemplateStatusEnum": "apps.environments.models.Template.Status",
         "EnvironmentStatusEnum": "apps.environments.models.Environment.Status",
         "ClusterStatusEnum": "apps.environments.models.Cluster.Status",
+        "RepositoryProviderEnum": "apps.deployments.models.RepositoryLink.Provider",
+        "ClusterProviderEnum": "apps.environments.models.Cluster.Provider",
     },
 }
 

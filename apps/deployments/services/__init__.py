@@ -1,0 +1,1 @@
+"""Every write of the deployments app (see the modules)."""

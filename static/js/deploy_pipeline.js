@@ -176,23 +176,18 @@ export class PipelineWatcher {
   }
 }
 
-/** The text of a log message in any of the shapes a log socket or endpoint may use. */
-export function logText(entry) {
-  if (entry === null || entry === undefined) return "";
-  if (typeof entry === "string") return entry;
-  return entry.line ?? entry.message ?? entry.data ?? entry.text ?? "";
-}
-
 /**
- * Follows a build's log: /api/v1/ws/builds/{id}/logs while it builds (each line once), falling back
- * to reading /api/v1/builds/{id}/logs every 2 s when no socket can be had.
- * `onLines(lines, {replace})` receives new lines, or the whole log with replace=true.
+ * Follows a build's log: /api/v1/ws/builds/{id}/logs replays the lines so far, then sends each new
+ * line (numbered `n`, so a reconnect's replay adds nothing twice) and a final `complete` message.
+ * Without a socket it reads /api/v1/builds/{id}/logs?offset= every second until `complete`.
+ * `onLines(lines)` receives new lines in order; `onState(state)` "connecting", "live", "polling", "ended".
  */
 export class BuildLogFollower {
   constructor(buildId, { onLines, onState }) {
     this.buildId = buildId;
     this.onLines = onLines;
     this.onState = onState ?? (() => {});
+    this.next = 0; // the number of the next line not shown yet
     this.socket = null;
     this.timer = null;
     this.stopped = false;
@@ -200,15 +195,12 @@ export class BuildLogFollower {
   }
 
   start() {
-    this.connect();
+    if ("WebSocket" in window) this.connect();
+    else this.poll();
   }
 
   connect() {
     if (this.stopped) return;
-    if (!("WebSocket" in window)) {
-      this.poll();
-      return;
-    }
     const socket = new WebSocket(socketUrl(`/api/v1/ws/builds/${encodeURIComponent(this.buildId)}/logs`));
     this.socket = socket;
     this.onState("connecting");
@@ -221,43 +213,47 @@ export class BuildLogFollower {
       try {
         message = JSON.parse(event.data);
       } catch {
-        this.onLines([event.data], { replace: false });
         return;
       }
-      if (Array.isArray(message?.lines)) this.onLines(message.lines.map(logText), { replace: Boolean(message.replace) });
-      else if (Array.isArray(message?.logs)) this.onLines(message.logs.map(logText), { replace: Boolean(message.replace) });
-      else if (message?.type === "status" || message?.type === "build_status" || message?.type === "end") {
-        if (["success", "failed"].includes(message.status) || message.type === "end") this.onState("ended");
-      } else {
-        const text = logText(message);
-        if (text) this.onLines([text], { replace: false });
-      }
+      if (message?.type === "log") this.add(Number(message.n), [message.line ?? ""]);
+      else if (message?.type === "complete") this.end();
     });
     socket.addEventListener("close", (event) => {
       if (this.stopped) return;
-      if (event.code === 1000) {
-        this.onState("ended");
-        return;
-      }
       this.attempts += 1;
       if (FINAL_CLOSE_CODES.has(event.code) || this.attempts >= 3) this.poll();
       else setTimeout(() => this.connect(), 1000 * this.attempts);
     });
   }
 
-  /** Read the whole log from the endpoint (the socket was unavailable). */
+  add(first, lines) {
+    // Lines already shown (a replay after a reconnect) are skipped by their number.
+    const fresh = Number.isFinite(first) ? lines.slice(Math.max(0, this.next - first)) : lines;
+    if (Number.isFinite(first)) this.next = Math.max(this.next, first + lines.length);
+    if (fresh.length) this.onLines(fresh);
+  }
+
+  end() {
+    this.onState("ended");
+    this.stop();
+  }
+
+  /** Read the lines after the last one shown from the endpoint (no socket could be had). */
   async poll() {
     clearTimeout(this.timer);
     if (this.stopped) return;
     this.onState("polling");
     try {
-      const body = await api(`/api/v1/builds/${encodeURIComponent(this.buildId)}/logs`);
-      const lines = Array.isArray(body) ? body : (body?.logs ?? body?.lines ?? String(body?.log ?? "").split("\n"));
-      this.onLines((Array.isArray(lines) ? lines : String(lines).split("\n")).map(logText), { replace: true });
+      const body = await api(`/api/v1/builds/${encodeURIComponent(this.buildId)}/logs?offset=${this.next}`);
+      this.add(body.offset ?? this.next, body.lines ?? []);
+      if (body.complete) {
+        this.end();
+        return;
+      }
     } catch {
       // The next round tries again; the pipeline's own status still reports a failed build.
     }
-    this.timer = setTimeout(() => this.poll(), 2000);
+    this.timer = setTimeout(() => this.poll(), POLL_MS);
   }
 
   stop() {

@@ -1,27 +1,29 @@
-// The /deployments page: the user's deployments (every revision), with Open app, Stop, Redeploy and
-// a Logs panel per row. Statuses are refreshed every 2 s while any deployment is deploying.
+// The /deployments page: the user's deployments (every revision, newest first, a page at a time,
+// filtered by status), with Open app, Stop, Redeploy and a Logs panel per row. Statuses are
+// refreshed every 2 s while any deployment on the page is deploying.
 
 import { api, describeError, formatTime, h, notify } from "./api.js";
 
 const POLL_MS = 2000;
+const PAGE = 25;
 const BUSY = new Set(["deploying"]);
-const INACTIVE = new Set(["stopped", "failed"]);
 
 const tableBody = document.getElementById("deployment-rows");
 const empty = document.getElementById("deployment-empty");
 const notice = document.getElementById("deployments-notice");
 const announce = document.getElementById("deployments-announce");
-const showInactive = document.getElementById("show-inactive");
+const statusFilter = document.getElementById("status-filter");
+const range = document.getElementById("deployments-range");
+const previous = document.getElementById("deployments-prev");
+const next = document.getElementById("deployments-next");
+// Notebook names by id, rendered into the page by the server (the deployments API has ids only).
+const notebookNames = JSON.parse(document.getElementById("notebook-names")?.textContent || "{}");
 
 let deployments = [];
+let total = 0;
+let skip = 0;
 let pollTimer = null;
 const openLogs = new Set();
-
-/** The list in any of the usual envelopes (a bare array, or {deployments|results|items: [...]}). */
-function listOf(body) {
-  if (Array.isArray(body)) return body;
-  return body?.deployments ?? body?.results ?? body?.items ?? [];
-}
 
 function badge(status) {
   return h("span", { className: `status status-${status}`, dataset: { status } }, status);
@@ -59,13 +61,13 @@ function row(deployment) {
       "Logs",
     ),
   );
-  const notebookId = deployment.notebook_id ?? deployment.notebook;
+  const notebookId = deployment.notebook_id;
   const reason = status === "failed" && deployment.error_message;
   const main = h(
     "tr",
     { dataset: { deploymentId: id, status, service: deployment.service_name } },
     h("td", {}, h("span", { className: "environment-name" }, deployment.service_name)),
-    h("td", {}, notebookId ? h("a", { href: `/notebooks/${notebookId}` }, deployment.notebook_name || `Notebook ${notebookId}`) : "–"),
+    h("td", {}, notebookId ? h("a", { href: `/notebooks/${notebookId}` }, notebookNames[notebookId] || `Notebook ${notebookId}`) : "–"),
     h("td", {}, `r${deployment.revision ?? 1}`),
     h("td", {}, badge(status), reason ? h("div", { className: "status-reason" }, reason) : null),
     h("td", { className: "muted" }, resources(deployment)),
@@ -82,16 +84,27 @@ function row(deployment) {
 }
 
 function render() {
-  const visible = deployments.filter((deployment) => showInactive.checked || !INACTIVE.has(deployment.status));
-  tableBody.replaceChildren(...visible.flatMap(row));
+  tableBody.replaceChildren(...deployments.flatMap(row));
+  const filtered = Boolean(statusFilter.value);
   empty.hidden = deployments.length > 0;
+  empty.firstChild.textContent = filtered ? `No ${statusFilter.value} deployments. ` : "No deployments yet. ";
+  range.textContent = total ? `${skip + 1}–${skip + deployments.length} of ${total}` : "";
+  previous.disabled = skip === 0;
+  next.disabled = skip + deployments.length >= total;
   for (const id of openLogs) loadLogs(id);
 }
 
 async function refresh() {
   clearTimeout(pollTimer);
+  const status = statusFilter.value ? `&status=${encodeURIComponent(statusFilter.value)}` : "";
   try {
-    deployments = listOf(await api("/api/v1/deployments"));
+    const page = await api(`/api/v1/deployments?skip=${skip}&limit=${PAGE}${status}`);
+    if (!page.deployments.length && skip > 0) {
+      skip = Math.max(0, skip - PAGE);
+      return refresh();
+    }
+    deployments = page.deployments;
+    total = page.total;
     render();
     notify(notice, "");
   } catch (error) {
@@ -141,5 +154,16 @@ function toggleLogs(id) {
   render();
 }
 
-showInactive.addEventListener("change", render);
+statusFilter.addEventListener("change", () => {
+  skip = 0;
+  refresh();
+});
+previous.addEventListener("click", () => {
+  skip = Math.max(0, skip - PAGE);
+  refresh();
+});
+next.addEventListener("click", () => {
+  skip += PAGE;
+  refresh();
+});
 await refresh();

@@ -211,8 +211,9 @@ function renderStatus(status) {
   }
   if (status.build_id && !card.dataset.buildId) followBuildLog(status.build_id);
   if (state !== "processing") {
-    // The build is over: read what is left of its log, then stop following it.
-    setTimeout(() => logFollower?.stop(), 1500);
+    // The build's socket ends by itself with the build; this only guards against a lost message.
+    const follower = logFollower;
+    setTimeout(() => follower?.stop(), 10_000);
     loadHistory(historySkip);
   }
 }
@@ -254,13 +255,11 @@ function follow(pipelineId, { notebookId, name } = {}) {
 
 const LOG_STATES = { connecting: "Connecting…", live: "Live", polling: "Refreshing", ended: "Finished" };
 
-function appendLines(lines, { replace }) {
-  if (replace) logPre.replaceChildren();
-  if (!lines.length) return;
+function appendLines(lines) {
   document.getElementById("build-log-empty")?.remove();
   const stick = logBox.scrollHeight - logBox.scrollTop - logBox.clientHeight < 40;
-  logPre.append(lines.map((line) => (line.endsWith("\n") ? line : `${line}\n`)).join(""));
-  // Keep the newest lines; each append is one text node, so trim from the front.
+  logPre.append(...lines.map((line) => `${line}\n`));
+  // Keep the newest lines (one text node each).
   while (logPre.childNodes.length > MAX_LOG_LINES) logPre.firstChild.remove();
   if (stick) logBox.scrollTop = logBox.scrollHeight;
 }

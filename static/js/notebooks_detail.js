@@ -1,5 +1,5 @@
 // /notebooks/<id>: the page is rendered on the server; this module keeps its status fresh while a
-// build or deploy is under way (reloading once it changes) and manages the repository links.
+// build or deploy is under way (reloading once it changes) and manages its repository link (one per notebook).
 
 import { api, describeError, formatTime, h, notify } from "./api.js";
 
@@ -13,84 +13,94 @@ const empty = document.getElementById("repository-empty");
 const notice = document.getElementById("repositories-notice");
 const form = document.getElementById("repository-form");
 const formNotice = document.getElementById("repository-form-notice");
-const REPOSITORIES = `/api/v1/notebooks/${notebookId}/repository`;
-
-/** The links in any of the usual envelopes (a bare array, or {repositories|results|items: [...]}). */
-function listOf(body) {
-  if (Array.isArray(body)) return body;
-  if (body && "repo_url" in body) return [body];
-  return body?.repositories ?? body?.links ?? body?.results ?? body?.items ?? [];
-}
+const REPOSITORY = `/api/v1/notebooks/${notebookId}/repository`;
+const submit = document.getElementById("repository-submit");
 
 function linkItem(link) {
   const remove = h(
     "button",
-    {
-      type: "button",
-      className: "button button-small button-danger",
-      onclick: (event) => removeLink(link, event.currentTarget),
-    },
-    "Remove",
+    { type: "button", className: "button button-small button-danger", onclick: (event) => unlink(link, event.currentTarget) },
+    "Unlink",
   );
   return h(
     "li",
     { className: "repo-item", dataset: { linkId: link.id } },
     h(
-      "div",
-      {},
-      h("a", { href: link.repo_url, rel: "noopener noreferrer", target: "_blank" }, link.repo_url),
-      " ",
-      h("span", { className: "tag" }, link.branch),
-      " ",
-      h("code", {}, link.path),
-      link.provider ? h("span", { className: "muted" }, ` · ${link.provider}`) : null,
-      link.last_commit ? h("span", { className: "muted" }, ` · last commit ${String(link.last_commit).slice(0, 10)}`) : null,
-      link.created_at ? h("span", { className: "muted" }, ` · linked ${formatTime(link.created_at)}`) : null,
+      "dl",
+      { className: "facts" },
+      h("dt", {}, "Repository"),
+      h("dd", {}, h("span", { className: "repo-url" }, link.repo_url), h("span", { className: "muted" }, ` (${link.provider})`)),
+      h("dt", {}, "Branch"),
+      h("dd", {}, h("code", {}, link.branch)),
+      h("dt", {}, "Notebook path"),
+      h("dd", {}, h("code", {}, link.path)),
+      h("dt", {}, "Webhook URL"),
+      h("dd", {}, h("code", { className: "webhook-url" }, link.webhook_url)),
+      h("dt", {}, "Last commit"),
+      h("dd", {}, link.last_commit ? h("code", {}, String(link.last_commit).slice(0, 12)) : "none yet"),
+      h("dt", {}, "Linked"),
+      h("dd", {}, h("time", { dateTime: link.created_at }, formatTime(link.created_at))),
     ),
     remove,
   );
 }
 
-async function loadLinks() {
+/** Show the notebook's link (or none), and prefill the form so it can be changed. */
+function showLink(link) {
+  list.replaceChildren(...(link ? [linkItem(link)] : []));
+  empty.hidden = Boolean(link);
+  submit.textContent = link ? "Replace link" : "Link repository";
+  if (link) {
+    form.elements.provider.value = link.provider;
+    form.elements.repo_url.value = link.repo_url;
+    form.elements.branch.value = link.branch;
+    form.elements.path.value = link.path;
+  }
+}
+
+async function loadLink() {
+  // The list of the caller's links, not GET on the notebook's link: that answers 404 when there is
+  // none, which the browser would log as a failed request.
   try {
-    const links = listOf(await api(REPOSITORIES));
-    list.replaceChildren(...links.map(linkItem));
-    empty.hidden = links.length > 0;
+    const links = await api("/api/v1/repositories");
+    showLink(links.find((link) => String(link.notebook_id) === notebookId) ?? null);
     notify(notice, "");
   } catch (error) {
-    notify(notice, `Could not load the repository links: ${describeError(error)}`);
+    notify(notice, `Could not load the repository link: ${describeError(error)}`);
   }
   root.dataset.linksLoaded = "true";
 }
 
-async function removeLink(link, button) {
-  if (!window.confirm(`Unlink ${link.repo_url} (${link.branch})? Pushes will no longer redeploy this notebook.`)) return;
+async function unlink(link, button) {
+  if (!window.confirm(`Unlink ${link.repo_url}? Pushes will no longer redeploy this notebook.`)) return;
   button.disabled = true;
   try {
-    await api(`${REPOSITORIES}/${link.id}`, { method: "DELETE" });
+    await api(REPOSITORY, { method: "DELETE" });
     notify(notice, `Unlinked ${link.repo_url}.`, "info");
+    form.reset();
   } catch (error) {
     notify(notice, `Could not unlink: ${describeError(error)}`);
   }
-  await loadLinks();
+  await loadLink();
 }
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const submit = form.querySelector("button[type=submit]");
-  const body = Object.fromEntries(["repo_url", "branch", "path", "secret"].map((name) => [name, form.elements[name].value.trim()]));
+  const fields = ["provider", "repo_url", "branch", "path", "secret"];
+  const body = Object.fromEntries(fields.map((name) => [name, form.elements[name].value.trim()]));
+  body.secret = form.elements.secret.value; // a secret keeps its spaces
   submit.disabled = true;
   notify(formNotice, "");
   try {
-    await api(REPOSITORIES, { method: "POST", body });
-    form.reset();
-    notify(formNotice, `Linked ${body.repo_url}.`, "info");
+    await api(REPOSITORY, { method: "POST", body });
+    form.elements.secret.value = "";
+    notify(formNotice, `Linked ${body.repo_url} (${body.branch}).`, "info");
   } catch (error) {
     notify(formNotice, describeError(error));
   } finally {
     submit.disabled = false;
   }
-  await loadLinks();
+  await loadLink();
 });
 
 /** While a build or deploy runs, watch the status; a change re-renders the page from the server. */
@@ -108,5 +118,5 @@ async function watchStatus() {
   setTimeout(watchStatus, POLL_MS);
 }
 
-await loadLinks();
+await loadLink();
 watchStatus();

@@ -186,6 +186,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.environments.tasks.reconcile_environments",
         "schedule": env.float("ENVIRONMENT_RECONCILE_INTERVAL_SECONDS", default=30),
     },
+    "reconcile-deployments": {
+        "task": "apps.deployments.tasks.reconcile_deployments",
+        "schedule": env.float("DEPLOYMENT_RECONCILE_INTERVAL_SECONDS", default=30),
+    },
+    "scale-idle-deployments": {
+        "task": "apps.deployments.tasks.scale_idle_deployments",
+        "schedule": env.float("DEPLOYMENT_IDLE_CHECK_SECONDS", default=60),
+    },
     "reconcile-pipelines": {
         "task": "apps.deployments.tasks_pipelines.reconcile_pipelines",
         "schedule": env.float("PIPELINE_RECONCILE_INTERVAL_SECONDS", default=60),
@@ -209,6 +217,22 @@ ENVIRONMENT_IDLE_TIMEOUT_MINUTES = env.int("ENVIRONMENT_IDLE_TIMEOUT_MINUTES", d
 ENVIRONMENT_PROVISION_TIMEOUT_SECONDS = env.int("ENVIRONMENT_PROVISION_TIMEOUT_SECONDS", default=20 * 60)
 # Each template startup command (the "installation") gets at most this long.
 ENVIRONMENT_INSTALL_COMMAND_TIMEOUT_SECONDS = env.int("ENVIRONMENT_INSTALL_COMMAND_TIMEOUT_SECONDS", default=600)
+
+# --- Deployments (000) and the app proxy ---------------------------------------------------------
+# local: a sandbox per revision behind Hangar's /apps/ proxy; cloudrun: Google Cloud Run;
+# kubernetes: a Deployment, Service and HPA per app in DEPLOY_K8S_NAMESPACE.
+DEPLOY_BACKEND = env.str("DEPLOY_BACKEND", default="local")
+DEPLOY_IMAGE = env.str("DEPLOY_IMAGE", default="python:3.11")
+# A new revision must answer GET / within this long, or it fails with its log.
+DEPLOY_HEALTH_TIMEOUT_SECONDS = env.int("DEPLOY_HEALTH_TIMEOUT_SECONDS", default=120)
+# Apps with min_instances 0 and no request for this long are stopped until the next request.
+DEPLOYMENT_IDLE_SECONDS = env.int("DEPLOYMENT_IDLE_SECONDS", default=900)
+# How long each process trusts its in-memory route to an app; the shared cache holds it longer.
+DEPLOY_ROUTE_CACHE_SECONDS = env.float("DEPLOY_ROUTE_CACHE_SECONDS", default=2.0)
+# After traffic switches to a new revision, the old one serves this long before it is stopped, so
+# no process still routing to it from its in-memory cache meets a closed port.
+DEPLOY_DRAIN_SECONDS = env.float("DEPLOY_DRAIN_SECONDS", default=3.0)
+DEPLOY_K8S_NAMESPACE = env.str("DEPLOY_K8S_NAMESPACE", default="hangar-apps")
 
 # --- Pipelines and webhooks (000) ----------------------------------------------------------------
 # Seconds each one-click pipeline step may take: its Celery task's soft time limit, and the age past

@@ -39,6 +39,8 @@ class WorkloadSpec:
     env: dict[str, str] = field(default_factory=dict)
     # Extra read-write folders: sandbox path -> host path (e.g. the user's files).
     mounts: dict[str, str] = field(default_factory=dict)
+    # Read-only folders: sandbox path -> host path (e.g. a deployed app's built Python environment).
+    ro_mounts: dict[str, str] = field(default_factory=dict)
     cpu: float = 1.0
     memory_bytes: int = 512 * 1024**2
     pids: int = 256
@@ -47,6 +49,9 @@ class WorkloadSpec:
     port: int | None = None
     # Bytes per second of terminal output before the agent throttles it (Judge0-style cap).
     output_rate: int = 0
+    # The workload ends when its command exits (a deployed app), instead of staying up for
+    # terminals; the exit shows as phase ``error`` with the reason ``Exited with code N``.
+    exit_with_command: bool = False
 
     def as_dict(self) -> dict:
         """A JSON-safe copy, saved with the workload's state."""

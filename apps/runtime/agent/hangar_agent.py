@@ -319,7 +319,12 @@ def run_main_command(agent: Agent) -> None:
         return
     for raw in process.stdout:
         agent.log(raw.decode(errors="replace").rstrip("\n"))
-    agent.log(f"Command exited with status {process.wait()}", source="agent")
+    code = process.wait()
+    agent.log(f"Command exited with status {code}", source="agent")
+    if agent.config.get("exit_with_command"):
+        # The workload is the command (a deployed app): end the sandbox with its status, so the
+        # host sees it exit as a container would.
+        os._exit(code if code >= 0 else 128 - code)
 
 
 def main() -> None:

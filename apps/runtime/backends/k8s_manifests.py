@@ -142,6 +142,15 @@ def pod_manifest(spec: WorkloadSpec) -> dict:
     }
     if spec.port:
         container["ports"] = [{"name": "http", "containerPort": spec.port, "protocol": "TCP"}]
+    volumes = [
+        {"name": "workspace", "persistentVolumeClaim": {"claimName": pvc_name(spec.id)}},
+        {"name": "tmp", "emptyDir": {}},
+    ]
+    # Read-only folders are host paths, so they must exist on the node (a shared filesystem).
+    for index, (target, host_path) in enumerate(sorted(spec.ro_mounts.items())):
+        name = f"ro-{index}"
+        container["volumeMounts"].append({"name": name, "mountPath": target, "readOnly": True})
+        volumes.append({"name": name, "hostPath": {"path": host_path, "type": "Directory"}})
     # Core Kubernetes has no per-pod pids limit: the kubelet's podPidsLimit is one value for the
     # whole node. The annotation records the limit the local backend would set, for an admission
     # policy or a dedicated node pool to enforce, and for the platform to read back.
@@ -165,10 +174,7 @@ def pod_manifest(spec: WorkloadSpec) -> dict:
                 "seccompProfile": {"type": "RuntimeDefault"},
             },
             "containers": [container],
-            "volumes": [
-                {"name": "workspace", "persistentVolumeClaim": {"claimName": pvc_name(spec.id)}},
-                {"name": "tmp", "emptyDir": {}},
-            ],
+            "volumes": volumes,
         },
     }
 

@@ -101,7 +101,12 @@ class LocalBackend(RuntimeBackend):
         shutil.rmtree(run_dir, ignore_errors=True)
         run_dir.mkdir(parents=True, mode=0o700)
         Path(spec.workspace).mkdir(parents=True, exist_ok=True)
-        config = {"command": list(spec.command), "env": spec.env, "output_rate": spec.output_rate}
+        config = {
+            "command": list(spec.command),
+            "env": spec.env,
+            "output_rate": spec.output_rate,
+            "exit_with_command": spec.exit_with_command,
+        }
         (run_dir / "config.json").write_text(json.dumps(config))
         return run_dir
 

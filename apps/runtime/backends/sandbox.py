@@ -100,6 +100,8 @@ def bwrap_argv(spec: WorkloadSpec, run_dir: Path, source: ImageSource) -> list[s
     args += ["--bind", str(run_dir), SANDBOX_RUN_DIR, "--bind", spec.workspace, "/workspace"]
     for target, host_path in sorted(spec.mounts.items()):
         args += ["--bind", host_path, target]
+    for target, host_path in sorted(spec.ro_mounts.items()):
+        args += ["--ro-bind", host_path, target]
     args += ["--ro-bind", str(AGENT_SOURCE), SANDBOX_AGENT]
     args += ["--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts"]
     if not needs_network(spec):

@@ -386,6 +386,7 @@ SPECTACULAR_SETTINGS = {
         "TemplateStatusEnum": "apps.environments.models.Template.Status",
         "EnvironmentStatusEnum": "apps.environments.models.Environment.Status",
         "ClusterStatusEnum": "apps.environments.models.Cluster.Status",
+        "DeploymentStatusEnum": "apps.deployments.models.Deployment.Status",
         "RepositoryProviderEnum": "apps.deployments.models.RepositoryLink.Provider",
         "ClusterProviderEnum": "apps.environments.models.Cluster.Provider",
     },

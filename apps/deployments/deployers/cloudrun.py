@@ -44,9 +44,9 @@ class CloudRunDeployer(Deployer):
     @staticmethod
     def parent() -> str:
         """``projects/<project>/locations/<region>``."""
-        if not settings.GCP_PROJECT_ID:
+        if not getattr(settings, "GCP_PROJECT_ID", ""):
             raise DeployFailed("Cloud Run needs GCP_PROJECT_ID")
-        return f"projects/{settings.GCP_PROJECT_ID}/locations/{settings.GCP_REGION}"
+        return f"projects/{getattr(settings, 'GCP_PROJECT_ID', '')}/locations/{getattr(settings, 'GCP_REGION', 'us-central1')}"
 
     def service_path(self, deployment: "Deployment") -> str:
         """The service's full resource name."""
@@ -141,6 +141,6 @@ class CloudRunDeployer(Deployer):
         """Cloud Run keeps logs in Cloud Logging; point there."""
         url = (
             "https://console.cloud.google.com/run/detail/"
-            f"{settings.GCP_REGION}/{deployment.service_name}/logs?project={settings.GCP_PROJECT_ID}"
+            f"{getattr(settings, 'GCP_REGION', 'us-central1')}/{deployment.service_name}/logs?project={getattr(settings, 'GCP_PROJECT_ID', '')}"
         )
         return [LogEntry(timestamp=timezone.now(), message=f"Logs are in Cloud Logging: {url}", source="platform")]

@@ -23,7 +23,9 @@ from apps.environments.views.common import validated, validated_query
 class DeploymentListView(APIView):
     """List the caller's deployments (``skip``, ``limit``, ``status``) or deploy a build."""
 
-    @extend_schema(parameters=[DeploymentListQuery], responses=DeploymentListSerializer)
+    @extend_schema(
+        operation_id="deployments_list", parameters=[DeploymentListQuery], responses=DeploymentListSerializer
+    )
     def get(self, request: Request) -> Response:
         query = validated_query(DeploymentListQuery, request)
         page = paginate(selectors.deployment_list(user=request.user, status=query.get("status")), request)

@@ -23,6 +23,14 @@ INVOKER_ROLE = "roles/run.invoker"
 PUBLIC_MEMBER = "allUsers"
 
 
+def _project() -> str:
+    return getattr(settings, "GCP_PROJECT_ID", "")
+
+
+def _region() -> str:
+    return getattr(settings, "GCP_REGION", "us-central1")
+
+
 class CloudRunDeployer(Deployer):
     """Cloud Run services in ``GCP_PROJECT_ID`` / ``GCP_REGION``."""
 
@@ -44,9 +52,9 @@ class CloudRunDeployer(Deployer):
     @staticmethod
     def parent() -> str:
         """``projects/<project>/locations/<region>``."""
-        if not getattr(settings, "GCP_PROJECT_ID", ""):
+        if not _project():
             raise DeployFailed("Cloud Run needs GCP_PROJECT_ID")
-        return f"projects/{getattr(settings, 'GCP_PROJECT_ID', '')}/locations/{getattr(settings, 'GCP_REGION', 'us-central1')}"
+        return f"projects/{_project()}/locations/{_region()}"
 
     def service_path(self, deployment: "Deployment") -> str:
         """The service's full resource name."""
@@ -141,6 +149,6 @@ class CloudRunDeployer(Deployer):
         """Cloud Run keeps logs in Cloud Logging; point there."""
         url = (
             "https://console.cloud.google.com/run/detail/"
-            f"{getattr(settings, 'GCP_REGION', 'us-central1')}/{deployment.service_name}/logs?project={getattr(settings, 'GCP_PROJECT_ID', '')}"
+            f"{_region()}/{deployment.service_name}/logs?project={_project()}"
         )
         return [LogEntry(timestamp=timezone.now(), message=f"Logs are in Cloud Logging: {url}", source="platform")]

@@ -26,6 +26,7 @@ import shutil
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import common  # also makes the repository importable
 from common import Api, Report
@@ -105,8 +106,9 @@ def one_run(api: Api, content: bytes, n: int) -> dict[str, Any]:
     answered = time.perf_counter() - began
     status, steps = wait_deployed(api, started["pipeline_id"], began)
     deployed = time.perf_counter() - began
-    url = status["service_url"]
-    body = wait_answering(api, url if url.startswith("http") else api.base_url + url)
+    # The URL is built from PUBLIC_URL; this server listens on its own port, so keep the path only.
+    url = api.base_url + urlsplit(status["service_url"]).path
+    body = wait_answering(api, url)
     total = time.perf_counter() - began
     if GREETING not in body:
         raise RuntimeError(f"the app at {url} answered without its greeting: {body[:300]!r}")

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.served import ROOT, ServedHangar, clean_env, served_hangar
+from tests import served
+from tests.served import ROOT, ServedHangar, clean_env, free_port, served_hangar
 
 pytestmark = pytest.mark.browser
 PASSWORD = "Sturdy-Passw0rd!"
@@ -61,9 +62,14 @@ HELLO_NOTEBOOK = notebook_json("import math", f"print({GREETING!r}, 'and', int(m
 
 
 @pytest.fixture
-def hangar(tmp_path: Path) -> Iterator[ServedHangar]:
+def hangar(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[ServedHangar]:
     """A served Hangar whose runtime, builds, build cache and media live in temporary folders. The
-    runtime root is short: the sandbox agent's unix socket path must fit in 108 bytes."""
+    runtime root is short: the sandbox agent's unix socket path must fit in 108 bytes.
+
+    Apps' URLs are built from PUBLIC_URL, so the server's port is chosen here and PUBLIC_URL names it.
+    """
+    port = free_port()
+    monkeypatch.setattr(served, "free_port", lambda: port)
     runtime_root = tempfile.mkdtemp(prefix="hbn-", dir="/tmp")
     folders = {
         "RUNTIME_ROOT": runtime_root,
@@ -72,8 +78,8 @@ def hangar(tmp_path: Path) -> Iterator[ServedHangar]:
         "MEDIA_ROOT": str(tmp_path / "media"),
     }
     try:
-        with served_hangar(tmp_path, **folders) as served:
-            yield served
+        with served_hangar(tmp_path, PUBLIC_URL=f"http://127.0.0.1:{port}", **folders) as server:
+            yield server
     finally:
         # Deployed apps are sandboxes that outlive the server: stop them before removing the root.
         env = clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'hangar.sqlite3'}", **folders)
@@ -165,11 +171,11 @@ def test_drop_a_notebook_deploy_it_and_open_the_app(
 
     # Open app: the app (in a new tab) shows the notebook's output.
     with page.context.expect_page() as opened:
-        page.get_by_role("link", name="Open app").click()
+        pipeline.get_by_role("link", name="Open app").click()
     app = opened.value
     app.wait_for_load_state()
     expect(app.locator("body")).to_contain_text(f"{GREETING} and 42", timeout=30_000)
-    assert "/apps/" in app.url
+    assert app.url.startswith(f"{hangar.url}/apps/notebook-{notebook_id}-"), app.url
     app.close()
 
     # The history lists it, deployed, with its generated files.
@@ -200,4 +206,41 @@ def test_drop_a_notebook_deploy_it_and_open_the_app(
     deployment.get_by_role("button", name="Stop").click()
     expect(deployment).to_have_attribute("data-status", "stopped", timeout=30_000)
     expect(deployment.get_by_role("link", name="Open app")).to_have_count(0)
+    assert console_errors == []
+
+
+def test_a_failing_build_names_its_step_and_keeps_its_log(
+    page: Page, hangar: ServedHangar, console_errors: list[str]
+) -> None:
+    """A dependency that does not exist on PyPI: pip fails, so the build step fails, and the page
+    says so, with pip's reason, while the steps before it stay done."""
+    _register(page, hangar.url, "unlucky")
+    page.goto(hangar.url + "/notebooks")
+    broken = notebook_json("import hangar_surely_missing_pkg_q7x\nprint('unreachable')")
+    page.set_input_files(
+        "#notebook-file",
+        files=[{"name": "broken.ipynb", "mimeType": "application/x-ipynb+json", "buffer": broken.encode()}],
+    )
+    expect(page.locator("#selected-file")).to_have_text("Selected: broken.ipynb")
+    page.get_by_role("button", name="Deploy").click()
+
+    pipeline = page.locator("#pipeline")
+    expect(pipeline).to_have_attribute("data-status", "failed", timeout=PIPELINE_TIMEOUT_MS)
+    for step in ("parse", "dependencies", "upload"):
+        expect(pipeline.locator(f'.step[data-step="{step}"]')).to_have_attribute("data-state", "done")
+    expect(pipeline.locator('.step[data-step="build"]')).to_have_attribute("data-state", "failed")
+    expect(pipeline.locator('.step[data-step="deploy"]')).to_have_attribute("data-state", "pending")
+    error = page.locator("#pipeline-error")
+    expect(error).to_be_visible()
+    expect(error).to_have_attribute("role", "alert")
+    expect(error).to_contain_text("Build step failed: ")
+    expect(error).to_contain_text("hangar")
+    expect(page.get_by_role("progressbar")).to_have_attribute("aria-valuetext", "Failed at Build")
+    expect(pipeline.get_by_role("link", name="Open app")).to_be_hidden()
+    # pip's own words reached the build log.
+    expect(page.locator("#build-log")).to_contain_text("hangar", ignore_case=True)
+    # The history shows it failed, and offers no app to open.
+    row = page.locator("#history-rows tr", has_text="broken")
+    expect(row).to_have_attribute("data-status", "failed")
+    expect(row.get_by_role("link", name="Open app")).to_have_count(0)
     assert console_errors == []

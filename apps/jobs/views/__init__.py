@@ -1,0 +1,1 @@
+"""Views of the jobs app (003): plugins, workflows and jobs."""

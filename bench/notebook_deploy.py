@@ -199,6 +199,11 @@ def main() -> int:
         common.summarize([run["deployed_s"] for run in warm]).get("p50", float("nan")),
         "s",
     )
+    report.add(
+        "warm: POST /pipeline/deploy answered, p50",
+        common.summarize([run["upload_answered_s"] for run in warm]).get("p50", float("nan")),
+        "s",
+    )
     warm_steps = step_breakdown(warm)
     cold_steps = step_breakdown(cold)
     for step in STEPS:

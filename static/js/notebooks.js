@@ -16,6 +16,7 @@ import {
 const HISTORY_PAGE = 10;
 const MAX_LOG_LINES = 2000;
 const STATE_TEXT = { pending: "waiting", active: "running…", done: "done", failed: "failed" };
+const VERBS = { processing: "Deploying", deployed: "Deployed", failed: "Could not deploy" };
 
 const form = document.getElementById("deploy-form");
 const fileInput = document.getElementById("notebook-file");
@@ -58,10 +59,19 @@ function showChosen() {
   const file = chosenFile();
   selectedFile.textContent = file ? `Selected: ${file.name}` : "";
   dropzone.classList.toggle("dropzone-has-file", Boolean(file));
-  if (file) notify(deployNotice, "");
+  if (!file) return;
+  const wrongType = !file.name.toLowerCase().endsWith(".ipynb");
+  notify(deployNotice, wrongType ? `“${file.name}” is not a notebook: the file must end in .ipynb.` : "");
 }
 
 fileInput.addEventListener("change", showChosen);
+
+// A file dropped beside the zone must not make the browser navigate away to show it.
+for (const type of ["dragover", "drop"]) {
+  window.addEventListener(type, (event) => {
+    if (!dropzone.contains(event.target)) event.preventDefault();
+  });
+}
 
 for (const type of ["dragenter", "dragover"]) {
   dropzone.addEventListener(type, (event) => {
@@ -150,7 +160,7 @@ function resetPipelineCard(pipelineId, name) {
   card.dataset.pipelineId = pipelineId;
   card.dataset.status = "processing";
   document.getElementById("pipeline-id").textContent = pipelineId;
-  document.getElementById("pipeline-notebook").textContent = name || "";
+  document.getElementById("pipeline-notebook").textContent = name || pipelineId;
   document.getElementById("pipeline-links").hidden = true;
   errorBox.hidden = true;
   doneBox.hidden = true;
@@ -184,6 +194,7 @@ function renderStatus(status) {
   statusBadge.textContent = state;
   statusBadge.className = `status status-${state}`;
   statusBadge.dataset.status = state;
+  document.getElementById("pipeline-verb").textContent = VERBS[state] ?? "Deploying";
   setLinks(status.notebook_id ?? card.dataset.notebookId);
 
   if (state === "failed") {

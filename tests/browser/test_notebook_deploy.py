@@ -140,8 +140,12 @@ def test_drop_a_notebook_deploy_it_and_open_the_app(
     page.get_by_role("button", name="Deploy").click()
     expect(page.locator("#deploy-notice")).to_have_text("Choose a notebook (.ipynb) to deploy.")
 
+    # Something that is not a notebook is refused at once.
+    _drop_notebook(page, "notes.txt", "just text")
+    expect(page.locator("#deploy-notice")).to_have_text("“notes.txt” is not a notebook: the file must end in .ipynb.")
     _drop_notebook(page, "hello.ipynb", HELLO_NOTEBOOK)
     expect(page.locator("#selected-file")).to_have_text("Selected: hello.ipynb")
+    expect(page.locator("#deploy-notice")).to_be_hidden()
     page.get_by_role("button", name="Deploy").click()
 
     pipeline = page.locator("#pipeline")

@@ -66,7 +66,7 @@ function row(deployment) {
   const main = h(
     "tr",
     { dataset: { deploymentId: id, status, service: deployment.service_name } },
-    h("td", {}, h("span", { className: "environment-name" }, deployment.service_name)),
+    h("td", {}, h("span", { className: "service-name" }, deployment.service_name)),
     h("td", {}, notebookId ? h("a", { href: `/notebooks/${notebookId}` }, notebookNames[notebookId] || `Notebook ${notebookId}`) : "–"),
     h("td", {}, `r${deployment.revision ?? 1}`),
     h("td", {}, badge(status), reason ? h("div", { className: "status-reason" }, reason) : null),

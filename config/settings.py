@@ -389,6 +389,7 @@ SPECTACULAR_SETTINGS = {
         "DeploymentStatusEnum": "apps.deployments.models.Deployment.Status",
         "RepositoryProviderEnum": "apps.deployments.models.RepositoryLink.Provider",
         "ClusterProviderEnum": "apps.environments.models.Cluster.Provider",
+        "NotebookStatusEnum": "apps.notebooks.models.Notebook.Status",
     },
 }
 

@@ -139,6 +139,10 @@ class ModelPlugin(ParametrisedPlugin):
         kwargs = {**self.fixed.get(problem_type, {}), **self.estimator_kwargs(values, problem_type)}
         return self.wrap(self.estimators[problem_type](**kwargs), problem_type)
 
+    def check_rows(self, values: dict[str, Any], rows: int) -> list[ParamError]:
+        """Problems of coerced ``values`` with ``rows`` training rows (e.g. more neighbours than rows)."""
+        return []
+
     def wrap(self, estimator: Any, problem_type: str) -> Any:
         """The estimator ``build`` returns, given the bare one. Override to add a wrapper."""
         return estimator

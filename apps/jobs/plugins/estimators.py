@@ -292,6 +292,11 @@ class KNeighborsPlugin(ModelPlugin):
         HyperParam("leaf_size", "Leaf size", "integer", 30, "Leaf size of the search tree.", 1, 500, 1, advanced=True),
     )
 
+    def check_rows(self, values: dict[str, Any], rows: int) -> list[ParamError]:
+        if values["n_neighbors"] > rows:
+            return [ParamError("n_neighbors", f"must not exceed the {rows} rows each fit trains on")]
+        return []
+
 
 @register
 class DecisionTreePlugin(ModelPlugin):
@@ -413,6 +418,11 @@ class KMeansPlugin(ModelPlugin):
             "max_iter", "Maximum iterations", "integer", 300, "Iterations per run.", 10, 10000, 10, advanced=True
         ),
     )
+
+    def check_rows(self, values: dict[str, Any], rows: int) -> list[ParamError]:
+        if values["n_clusters"] > rows:
+            return [ParamError("n_clusters", f"must not exceed the dataset's {rows} rows")]
+        return []
 
 
 @register

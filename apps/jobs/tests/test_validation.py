@@ -403,14 +403,13 @@ def test_regression_needs_a_numeric_target(user, dataset):
     assert_one_error(user, nodes, edges, "d1", "target_column", "numeric target")
 
 
-def test_text_columns_need_encoding_and_gaps_need_imputation(user, dataset):
-    nodes, edges = workflow({"dataset_id": dataset.pk})
-    assert_one_error(user, nodes, edges, "d1", "columns", "'plan' hold text; add an encoding step")
+def test_raw_text_and_gaps_are_left_to_the_executor_but_some_feature_must_remain(user, dataset):
     gappy = make_dataset(user, columns=[{**c, "missing_count": 3} if c["name"] == "age" else c for c in COLUMNS])
-    nodes, edges = workflow({"dataset_id": gappy.pk}, pre=ENCODE)
-    assert_one_error(user, nodes, edges, "d1", "columns", "'age' have missing values; add an imputation step")
-    nodes, edges = workflow({"dataset_id": gappy.pk}, pre=(("p0", "simple_imputer", {"strategy": "median"}), *ENCODE))
+    nodes, edges = workflow({"dataset_id": gappy.pk})  # no encoder, no imputer
     assert validate_workflow(user=user, nodes=nodes, edges=edges).valid
+    only_ids = make_dataset(user, columns=[c for c in COLUMNS if c["name"] in ("customer_id", "notes", "churned")])
+    nodes, edges = workflow({"dataset_id": only_ids.pk})
+    assert_one_error(user, nodes, edges, "d1", "dataset_id", "no usable feature columns")
 
 
 # --- evaluation --------------------------------------------------------------------------------
@@ -442,6 +441,20 @@ def test_a_plot_needs_a_model_that_can_draw_it(user, dataset):
     assert_one_error(user, nodes, edges, "ev", "plots", "Feature importance is not available for K-Nearest")
     nodes[3]["data"]["params"] = {"kernel": "linear"}
     assert validate_workflow(user=user, nodes=nodes, edges=edges).valid
+
+
+def test_parameters_bounded_by_the_data(user):
+    dataset = make_dataset(user, rows=50)
+    nodes, edges = workflow({"dataset_id": dataset.pk}, models=(("m1", "knn", {"n_neighbors": 40}),))
+    # 50 rows, 20% held out, 5 folds: each fit sees 32 rows.
+    assert_one_error(user, nodes, edges, "m1", "params.n_neighbors", "the 32 rows")
+    nodes[1]["data"]["params"] = {"n_neighbors": 30}
+    assert validate_workflow(user=user, nodes=nodes, edges=edges).valid
+    tiny = make_dataset(user, rows=12)
+    nodes, edges = workflow(
+        {"dataset_id": tiny.pk, "problem_type": "clustering"}, models=(("m1", "kmeans", {"n_clusters": 20}),)
+    )
+    assert_one_error(user, nodes, edges, "m1", "params.n_clusters", "12 rows")
 
 
 def test_folds_need_enough_training_rows(user):

@@ -162,16 +162,3 @@ def split_columns(source: DatasetFacts, target: str | None) -> tuple[list[str], 
             continue
         (dropped if column.get("role") in UNUSED_ROLES else features).append(name)
     return features, dropped
-
-
-def needs_of(source: DatasetFacts, features: list[str]) -> tuple[list[str], list[str]]:
-    """``(text-valued features, numeric features with missing values)``: what must be encoded or imputed."""
-    categorical, missing = [], []
-    for name in features:
-        column = source.column(name) or {}
-        if is_numeric(column):
-            if (column.get("missing_count") or 0) > 0:
-                missing.append(name)
-        elif str(column.get("dtype", "")).lower() != "bool":
-            categorical.append(name)
-    return categorical, missing

@@ -90,8 +90,9 @@ def validate_workflow(*, user: Any, nodes: list[Any], edges: list[Any]) -> Valid
     for node_id in graph.of_type(MODEL):
         _check_plugin_node(ctx, node_id, kind=MODEL)
     evaluation = _check_evaluation(ctx, graph.of_type(EVALUATION))
+    _check_model_rows(ctx, evaluation)
     if not structure_errors:
-        _check_columns_are_handled(ctx, dataset_nodes[0])
+        _check_feature_columns(ctx, dataset_nodes[0])
     if ctx.errors:
         return ValidationResult(valid=False, errors=ctx.errors)
     return ValidationResult(valid=True, plan=_plan(ctx, dataset_nodes[0], evaluation))
@@ -193,6 +194,20 @@ def _check_plot_models(ctx: _Context, node_id: str, plots: list[str]) -> None:
             ctx.errors.append(error(node_id, "plots", f"{plot.name} is not available for {names}"))
 
 
+def _check_model_rows(ctx: _Context, evaluation: dict[str, Any]) -> None:
+    """Parameters bounded by the data, e.g. k-NN's neighbours by the rows of the smallest fit."""
+    if ctx.source is None or ctx.problem_type is None:
+        return
+    rows = ctx.source.row_count
+    if ctx.problem_type in SUPERVISED:
+        folds = evaluation["cv_folds"]
+        rows = int(rows * (1 - evaluation["test_size"]) * (folds - 1) / folds)
+    for node_id, step in ctx.steps.items():
+        if ctx.graph.type_of(node_id) == MODEL:
+            for problem in registry.model(step.plugin).check_rows(step.params, rows):
+                ctx.errors.append(error(node_id, f"params.{problem.field}", problem.message))
+
+
 def _check_split_size(ctx: _Context, node_id: str, settings: dict[str, Any]) -> None:
     if ctx.source is None or ctx.problem_type not in SUPERVISED:
         return
@@ -202,38 +217,20 @@ def _check_split_size(ctx: _Context, node_id: str, settings: dict[str, Any]) -> 
         ctx.errors.append(error(node_id, "cv_folds", f"{message}; the training split has {training_rows}"))
 
 
-def _check_columns_are_handled(ctx: _Context, dataset_node: str) -> None:
-    """Text columns need an encoding step and numeric gaps an imputation step, or training fails."""
+def _check_feature_columns(ctx: _Context, dataset_node: str) -> None:
+    """Something must be left to learn from once the target and unusable columns are set aside.
+
+    Text columns without an encoding step and numeric gaps without an imputation step are fine: the
+    executor imputes (median, most frequent) and one-hot encodes whatever the chain leaves raw.
+    """
     if ctx.source is None or ctx.problem_type is None:
         return
     target = sources.target_for(ctx.source, ctx.problem_type, ctx.graph.data(dataset_node))
     features, _ = sources.split_columns(ctx.source, target)
     if not features:
         unused = ", ".join(sources.UNUSED_ROLES)
-        ctx.errors.append(
-            error(dataset_node, "dataset_id", f"the dataset has no usable feature columns ({unused} are not used)")
-        )
-        return
-    steps = [ctx.steps.get(node_id) for node_id in chain(ctx.graph, dataset_node)]
-    categories = {registry.preprocessor(step.plugin).category for step in steps if step is not None}
-    categorical, missing = sources.needs_of(ctx.source, features)
-    if categorical and "encoding" not in categories:
-        names = _names(categorical)
-        ctx.errors.append(
-            error(
-                dataset_node, "columns", f"{names} hold text; add an encoding step (one_hot_encoder or ordinal_encoder)"
-            )
-        )
-    if missing and "imputation" not in categories:
-        names = _names(missing)
-        ctx.errors.append(
-            error(dataset_node, "columns", f"{names} have missing values; add an imputation step (simple_imputer)")
-        )
-
-
-def _names(columns: list[str], limit: int = 5) -> str:
-    shown = ", ".join(repr(c) for c in columns[:limit])
-    return shown + (f" and {len(columns) - limit} more" if len(columns) > limit else "")
+        message = f"the dataset has no usable feature columns ({unused} columns are not used)"
+        ctx.errors.append(error(dataset_node, "dataset_id", message))
 
 
 def _plan(ctx: _Context, dataset_node: str, evaluation: dict[str, Any]) -> Plan:

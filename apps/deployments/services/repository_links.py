@@ -28,8 +28,9 @@ from apps.core.crypto import encrypt_text
 from apps.core.errors import ErrorCode, HangarError
 from apps.deployments.models import RepositoryLink
 
-_SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._-]+@)?(?P<host>[A-Za-z0-9.-]+):(?P<path>[^/].*)$")
-_HOST = re.compile(r"^[A-Za-z0-9.-]+$")
+_SCP_LIKE = re.compile(r"^(?:[A-Za-z0-9._-]+@)?(?P<host>[A-Za-z0-9][A-Za-z0-9.-]*):(?P<path>[^/].*)$")
+# A host never starts with "-", so it cannot be read as an ssh option.
+_HOST = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*$")
 _REPO_PATH = re.compile(r"^[A-Za-z0-9._~/-]+$")
 _BRANCH = re.compile(r"^[A-Za-z0-9._/-]+$")
 _NOTEBOOK_PATH = re.compile(r"^[A-Za-z0-9 ._/()+-]+$")

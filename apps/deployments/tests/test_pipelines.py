@@ -2,6 +2,7 @@
 steps and the progress socket. The full run on real builds and sandboxes is in
 test_pipelines_end_to_end.py."""
 
+import copy
 from datetime import timedelta
 
 import pytest
@@ -119,6 +120,17 @@ def test_a_file_that_is_not_a_notebook_is_refused_before_any_pipeline(user_clien
     response = user_client.post("/api/v1/pipeline/deploy", {"file": _upload("app.py", b"print(1)")}, format="multipart")
     assert response.status_code == 400
     assert response.json()["error_code"] == "INVALID_NOTEBOOK"
+    assert not Pipeline.objects.exists()
+
+
+def test_a_notebook_over_the_tiers_cap_is_413_before_any_pipeline(user_client, settings):
+    tiers = copy.deepcopy(settings.HANGAR_TIERS)
+    for limits in tiers.values():
+        limits["max_notebook_bytes"] = 100
+    settings.HANGAR_TIERS = tiers
+    response = user_client.post("/api/v1/pipeline/deploy", {"file": _upload()}, format="multipart")
+    assert response.status_code == 413
+    assert response.json()["error_code"] == "PAYLOAD_TOO_LARGE"
     assert not Pipeline.objects.exists()
 
 

@@ -75,6 +75,8 @@ def test_delete_unlinks(user_client, notebook):
         ("repo_url", "https://github.com/"),
         ("repo_url", "--upload-pack=touch /tmp/x"),
         ("repo_url", "file://relative/path"),
+        ("repo_url", "git@-oProxyCommand:owner/repo.git"),
+        ("repo_url", "ssh://-oProxyCommand/owner/repo.git"),
         ("branch", "../main"),
         ("branch", "-delete"),
         ("branch", "feature..x"),

@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from urllib.parse import urlencode
 
 import pytest
 
@@ -249,3 +250,31 @@ def test_secret_of_another_users_link_does_not_verify_for_mine(api_client, other
     response = _github(api_client, _push_payload(repo), secret="their-secret")
     assert response.status_code == 202
     assert response.json()["notebook_ids"] == [other_notebook.pk]
+
+
+def test_form_encoded_github_payload_is_verified_over_the_raw_body(api_client, link, repo):
+    body = urlencode({"payload": json.dumps({"zen": "hi", "repository": {"clone_url": repo.url}})}).encode()
+    response = api_client.generic(
+        "POST",
+        "/api/v1/webhooks/github",
+        body,
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_GITHUB_EVENT="ping",
+        HTTP_X_GITHUB_DELIVERY=str(uuid.uuid4()),
+        HTTP_X_HUB_SIGNATURE_256=github_signature(SECRET, body),
+    )
+    assert response.status_code == 200, response.json()
+    assert response.json()["status"] == "ok"
+
+
+def test_other_github_events_are_acknowledged_and_ignored(api_client, link, repo):
+    response = _github(api_client, {"action": "opened", "repository": {"clone_url": repo.url}}, event="issues")
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
+
+
+def test_a_deleted_branch_is_ignored(api_client, link, repo):
+    payload = {**_push_payload(repo, after="0" * 40), "deleted": True}
+    response = _github(api_client, payload)
+    assert response.status_code == 200
+    assert response.json()["reason"] == "the branch was deleted"

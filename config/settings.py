@@ -186,6 +186,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.environments.tasks.reconcile_environments",
         "schedule": env.float("ENVIRONMENT_RECONCILE_INTERVAL_SECONDS", default=30),
     },
+    "reconcile-pipelines": {
+        "task": "apps.deployments.tasks_pipelines.reconcile_pipelines",
+        "schedule": env.float("PIPELINE_RECONCILE_INTERVAL_SECONDS", default=60),
+    },
     "reconcile-deployments": {
         "task": "apps.deployments.tasks.reconcile_deployments",
         "schedule": env.float("DEPLOYMENT_RECONCILE_INTERVAL_SECONDS", default=30),
@@ -194,9 +198,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.deployments.tasks.scale_idle_deployments",
         "schedule": env.float("DEPLOYMENT_IDLE_CHECK_SECONDS", default=60),
     },
-    "reconcile-pipelines": {
-        "task": "apps.deployments.tasks_pipelines.reconcile_pipelines",
-        "schedule": env.float("PIPELINE_RECONCILE_INTERVAL_SECONDS", default=60),
+    "fail-stuck-builds": {
+        "task": "apps.builds.tasks.fail_stuck_builds",
+        "schedule": env.float("BUILD_REAPER_INTERVAL_SECONDS", default=60),
     },
 }
 
@@ -217,6 +221,23 @@ ENVIRONMENT_IDLE_TIMEOUT_MINUTES = env.int("ENVIRONMENT_IDLE_TIMEOUT_MINUTES", d
 ENVIRONMENT_PROVISION_TIMEOUT_SECONDS = env.int("ENVIRONMENT_PROVISION_TIMEOUT_SECONDS", default=20 * 60)
 # Each template startup command (the "installation") gets at most this long.
 ENVIRONMENT_INSTALL_COMMAND_TIMEOUT_SECONDS = env.int("ENVIRONMENT_INSTALL_COMMAND_TIMEOUT_SECONDS", default=600)
+
+# --- Google Cloud (000's Cloud Build and Cloud Run backends) ------------------------------------
+GCP_PROJECT_ID = env.str("GCP_PROJECT_ID", default="")
+GCP_REGION = env.str("GCP_REGION", default="us-central1")
+GCP_ARTIFACT_REPOSITORY = env.str("GCP_ARTIFACT_REPOSITORY", default="hangar")
+# Bucket that receives each build's source tarball for Cloud Build.
+GCP_BUILD_BUCKET = env.str("GCP_BUILD_BUCKET", default="")
+
+# --- Builds (000) -------------------------------------------------------------------------------
+# local: a Python environment built in a sandbox; cloudbuild: an image built by Google Cloud Build.
+BUILD_BACKEND = env.str("BUILD_BACKEND", default="cloudbuild" if GCP_PROJECT_ID else "local")
+BUILDS_ROOT = env.path("BUILDS_ROOT", default=str(VAR_DIR / "builds"))
+# Finished environments shared by every build with the same requirements and Python.
+BUILD_CACHE_ROOT = env.path("BUILD_CACHE_ROOT", default=str(VAR_DIR / "build-cache"))
+# One build may take this long; past it the build fails, and the reaper fails anything left over.
+BUILD_TIMEOUT_SECONDS = env.int("BUILD_TIMEOUT_SECONDS", default=900)
+BUILD_MEMORY_MB = env.int("BUILD_MEMORY_MB", default=2048)
 
 # --- Deployments (000) and the app proxy ---------------------------------------------------------
 # local: a sandbox per revision behind Hangar's /apps/ proxy; cloudrun: Google Cloud Run;
@@ -268,6 +289,43 @@ if not ENCRYPTION_KEYS:
 # tier's max_upload_bytes); non-file request bodies (JSON, forms) stay capped at 10 MB.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024**2
+
+# --- Datasets and credits (003) -----------------------------------------------------------------
+# A signed upload URL (embedded mode) or presigned S3 URL is valid this long.
+DATASET_UPLOAD_URL_TTL_SECONDS = env.int("DATASET_UPLOAD_URL_TTL_SECONDS", default=3600)
+# Ingestion (read, profile, write Parquet) of one file must end within this; the reaper fails
+# anything processing longer, and re-queues pending jobs whose task was lost.
+DATASET_INGESTION_TIMEOUT_SECONDS = env.int("DATASET_INGESTION_TIMEOUT_SECONDS", default=1800)
+CELERY_BEAT_SCHEDULE["reap-dataset-ingestions"] = {
+    "task": "apps.datasets.tasks.reap_dataset_ingestions",
+    "schedule": env.float("DATASET_REAPER_INTERVAL_SECONDS", default=60),
+}
+# Object storage for datasets: with a bucket set, uploads go straight to S3 (or R2, MinIO) through
+# presigned URLs; without one, files live under MEDIA_ROOT/datasets and upload to a signed Hangar URL.
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_S3_ENDPOINT_URL = env.str("AWS_S3_ENDPOINT_URL", default="") or None
+AWS_S3_REGION_NAME = env.str("AWS_S3_REGION_NAME", default="") or None
+AWS_ACCESS_KEY_ID = env.str("AWS_ACCESS_KEY_ID", default="") or None
+AWS_SECRET_ACCESS_KEY = env.str("AWS_SECRET_ACCESS_KEY", default="") or None
+# Credits a user starts with, written as a "grant" transaction when their ledger is first touched.
+CREDITS_SIGNUP_GRANT = env.int("CREDITS_SIGNUP_GRANT", default=100)
+# 003's POST /api/credits/mock-purchase (off in production unless asked for) and its per-call cap.
+ALLOW_MOCK_PURCHASES = env.bool("ALLOW_MOCK_PURCHASES", default=not PRODUCTION)
+CREDITS_MOCK_PURCHASE_MAX = env.int("CREDITS_MOCK_PURCHASE_MAX", default=10000)
+
+# --- Training jobs (003) -----------------------------------------------------------------------
+# A job's training process is killed past this, and the job failed (and refunded) with the reason.
+JOB_TIME_LIMIT_SECONDS = env.int("JOB_TIME_LIMIT_SECONDS", default=1800)
+# Jobs queued or running longer than the limit plus this (their worker died) are failed and refunded.
+JOB_STUCK_GRACE_SECONDS = env.int("JOB_STUCK_GRACE_SECONDS", default=300)
+# Training processes write here; results are then copied to storage (MEDIA_ROOT/jobs by default).
+JOBS_WORK_DIR = env.path("JOBS_WORK_DIR", default=str(VAR_DIR / "jobs"))
+# The embedded worker has one task slot, which a long training must not hold: supervise on a thread.
+JOB_SUPERVISE_IN_THREAD = env.bool("JOB_SUPERVISE_IN_THREAD", default=CELERY_EMBEDDED_WORKER)
+CELERY_BEAT_SCHEDULE["reap-stuck-jobs"] = {
+    "task": "apps.jobs.tasks.reap_stuck_jobs",
+    "schedule": env.float("JOB_REAPER_INTERVAL_SECONDS", default=60),
+}
 
 # --- Auth --------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -389,6 +447,7 @@ SPECTACULAR_SETTINGS = {
         "DeploymentStatusEnum": "apps.deployments.models.Deployment.Status",
         "RepositoryProviderEnum": "apps.deployments.models.RepositoryLink.Provider",
         "ClusterProviderEnum": "apps.environments.models.Cluster.Provider",
+        "BuildStatusEnum": "apps.builds.models.Build.Status",
         "NotebookStatusEnum": "apps.notebooks.models.Notebook.Status",
     },
 }

@@ -65,7 +65,7 @@ function row(deployment) {
   const reason = status === "failed" && deployment.error_message;
   const main = h(
     "tr",
-    { dataset: { deploymentId: id, status, service: deployment.service_name } },
+    { dataset: { deploymentId: id, status, service: deployment.service_name, revision: deployment.revision } },
     h("td", {}, h("span", { className: "service-name" }, deployment.service_name)),
     h("td", {}, notebookId ? h("a", { href: `/notebooks/${notebookId}` }, notebookNames[notebookId] || `Notebook ${notebookId}`) : "–"),
     h("td", {}, `r${deployment.revision ?? 1}`),

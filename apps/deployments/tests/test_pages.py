@@ -123,6 +123,24 @@ def test_notebook_detail_shows_what_parsing_found_builds_and_deployments(user, n
     assert "js/notebooks_detail.js" in body
 
 
+def test_open_app_points_at_the_serving_revision_while_a_redeploy_runs(user, notebook):
+    serving = notebook.deployments.get()
+    Deployment.objects.create(
+        owner=user,
+        notebook=notebook,
+        build=serving.build,
+        service_name=serving.service_name,
+        revision=3,
+        status=Deployment.Status.DEPLOYING,
+    )
+    body = signed_in(user).get(f"/notebooks/{notebook.pk}").content.decode()
+    assert body.count('id="open-app"') == 1
+    assert f'id="open-app" href="/apps/notebook-{notebook.pk}/"' in body
+    serving.status = Deployment.Status.STOPPED
+    serving.save()
+    assert 'id="open-app"' not in signed_in(user).get(f"/notebooks/{notebook.pk}").content.decode()
+
+
 def test_a_failed_notebook_shows_its_error(user, notebook):
     Notebook.objects.filter(pk=notebook.pk).update(status=Notebook.Status.FAILED, error_message="SyntaxError in cell 2")
     body = signed_in(user).get(f"/notebooks/{notebook.pk}").content.decode()
@@ -139,6 +157,13 @@ def test_another_users_and_unknown_notebooks_are_404(other_user, notebook):
         response = client.get(path)
         assert response.status_code == 200, path
         assert "hello_flask" not in response.content.decode(), path
+
+
+def test_deployments_page_names_only_the_users_notebooks(user, other_user, notebook):
+    Notebook.objects.create(owner=other_user, name="secret_project", filename="s.ipynb", file="notebooks/s.ipynb")
+    body = signed_in(user).get("/deployments").content.decode()
+    assert f'<script id="notebook-names" type="application/json">{{"{notebook.pk}": "hello_flask"}}</script>' in body
+    assert "secret_project" not in body
 
 
 def test_pages_only_answer_get(user):

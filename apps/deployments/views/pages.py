@@ -1,11 +1,11 @@
 """Server-rendered pages of notebooks-to-apps: ``/notebooks``, ``/notebooks/<id>`` and ``/deployments``.
 
-Like the environment pages, these views only check who is signed in (and, for one notebook, that
-it is theirs: another user's or an unknown id is a 404 before any script runs) and render a
-template. The data reaches the page from the JSON API (``/api/v1/pipeline/*``,
-``/api/v1/notebooks/*``, ``/api/v1/builds/*``, ``/api/v1/deployments*`` and their WebSockets)
-through the ES modules in ``static/js``, authenticated by the HttpOnly JWT cookie; unsafe calls
-carry Django's CSRF token, whose cookie ``_page`` sets.
+Like the environment pages, these views check who is signed in (and, for one notebook, that it is
+theirs: another user's or an unknown id is a 404 before any script runs) and render a template.
+The live data reaches the page from the JSON API (``/api/v1/pipeline/*``, ``/api/v1/notebooks/*``,
+``/api/v1/builds/*``, ``/api/v1/deployments*``, ``/api/v1/repositories`` and the pipeline and build
+log WebSockets) through the ES modules in ``static/js``, authenticated by the HttpOnly JWT cookie;
+unsafe calls carry Django's CSRF token, whose cookie ``_page`` sets.
 """
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,20 +13,26 @@ from django.views.decorators.http import require_GET
 
 from apps.accounts.selectors import user_from_cookie
 from apps.accounts.views.pages_work import _login_redirect, _page
+from apps.builds.selectors import build_list
+from apps.core.errors import NotFound
+from apps.deployments.models import Deployment
+from apps.deployments.selectors import deployment_list
 from apps.notebooks.models import Notebook
+from apps.notebooks.selectors import notebook_get, notebook_list
 
-# The resources a one-click deploy asks for unless the user changes them (000's documented defaults).
+# What a one-click deploy asks for unless the user changes it (000's documented defaults).
 DEPLOY_DEFAULTS = {"cpu": "1", "memory": "512Mi", "min_instances": 0, "max_instances": 10}
 CPU_CHOICES = ("0.5", "1", "2", "4")
 MEMORY_CHOICES = ("256Mi", "512Mi", "1Gi", "2Gi", "4Gi")
+# The notebook page shows the latest builds and revisions; older ones stay in the API.
+RECENT = 20
 
 
 def _notebook_or_404(user, notebook_id: int) -> Notebook:
-    """The signed-in user's notebook, or 404 (another user's notebook does not exist for them)."""
-    notebook = Notebook.objects.filter(owner=user, pk=notebook_id).first()
-    if notebook is None:
-        raise Http404("Notebook not found")
-    return notebook
+    try:
+        return notebook_get(user=user, notebook_id=notebook_id)
+    except NotFound:
+        raise Http404("Notebook not found") from None
 
 
 @require_GET
@@ -40,15 +46,18 @@ def notebooks_page(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def notebook_detail_page(request: HttpRequest, notebook_id: int) -> HttpResponse:
-    """``/notebooks/<id>``: what parsing found, the builds and deployments, the repository links."""
+    """``/notebooks/<id>``: what parsing found, the builds and deployments, the repository link."""
     user = user_from_cookie(request)
     if user is None:
         return _login_redirect(request)
     notebook = _notebook_or_404(user, notebook_id)
+    deployments = list(deployment_list(user=user, notebook_id=notebook.pk)[:RECENT])
     context = {
         "notebook": notebook,
-        "builds": notebook.builds.all()[:20],
-        "deployments": notebook.deployments.all()[:20],
+        "builds": build_list(user=user, notebook_id=notebook.pk)[:RECENT],
+        "deployments": deployments,
+        # The newest revision that serves: a redeploy in progress does not hide the app.
+        "live": next((d for d in deployments if d.status == Deployment.Status.DEPLOYED and d.service_url), None),
     }
     return _page(request, "notebooks_detail.html", context)
 
@@ -56,6 +65,9 @@ def notebook_detail_page(request: HttpRequest, notebook_id: int) -> HttpResponse
 @require_GET
 def deployments_page(request: HttpRequest) -> HttpResponse:
     """``/deployments``: the user's deployed apps with Open, Stop, Redeploy and their logs."""
-    if user_from_cookie(request) is None:
+    user = user_from_cookie(request)
+    if user is None:
         return _login_redirect(request)
-    return _page(request, "deployments.html")
+    # The deployments API answers notebook ids; the page shows their names.
+    names = {str(pk): name for pk, name in notebook_list(user=user).values_list("pk", "name")}
+    return _page(request, "deployments.html", {"notebook_names": names})

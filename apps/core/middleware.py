@@ -1,6 +1,7 @@
 """Middleware that keeps HTML error pages and tracebacks away from API clients."""
 
 import logging
+import re
 from collections.abc import Callable
 
 from django.conf import settings
@@ -58,8 +59,12 @@ class BodySizeLimitMiddleware:
     """413 for a request body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``, before anything parses it.
 
     DRF's JSON parser reads the stream without Django's size check. File uploads (multipart) are
-    exempt: they stream to disk, and their views enforce the tier's upload cap.
+    exempt: they stream to disk, and their views enforce the tier's upload cap. So are the signed
+    dataset upload URLs (a raw ``PUT`` of the file), whose view streams the body to storage and
+    refuses more than the size declared for that URL.
     """
+
+    STREAMED_ROUTES = re.compile(r"^/api/datasets/uploads/[0-9a-f-]{36}$")
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -71,6 +76,7 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         multipart = request.META.get("CONTENT_TYPE", "").startswith("multipart/")
-        if limit is not None and length > limit and not multipart:
+        streamed = request.method == "PUT" and self.STREAMED_ROUTES.match(request.path)
+        if limit is not None and length > limit and not multipart and not streamed:
             return error_response("Request body too large", ErrorCode.PAYLOAD_TOO_LARGE, 413)
         return self.get_response(request)

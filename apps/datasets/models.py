@@ -73,6 +73,8 @@ class UploadIntent(models.Model):
     declared_size_bytes = models.PositiveBigIntegerField()
     storage_key = models.CharField(max_length=500)
     expires_at = models.DateTimeField()
+    # Set by the one request that may write the file (a conditional update), so a URL is used once.
+    upload_started_at = models.DateTimeField(null=True, blank=True)
     uploaded_at = models.DateTimeField(null=True, blank=True)
     uploaded_size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)

@@ -44,16 +44,15 @@ class AutomlLogoutView(APIView):
 
 
 class AutomlMeView(APIView):
-    """003's profile, with the AutoML counters.
-
-    Datasets, workflows, models and credits arrive with the AutoML issue; until then a user
-    owns none of them, so the counters are truthfully zero.
-    """
+    """003's profile, with the AutoML counters (datasets, workflows, models, storage, credits)."""
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request) -> Response:
+        from apps.credits.selectors import credit_balance
+        from apps.datasets.selectors import automl_counters
+
         body = AutomlUserSerializer(request.user).data
-        body.update(credit_balance=0, dataset_count=0, workflow_count=0, model_count=0, storage_used_bytes=0)
+        body.update(credit_balance=float(credit_balance(user=request.user)), **automl_counters(user=request.user))
         return Response(body)
 
 

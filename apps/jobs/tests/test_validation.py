@@ -243,6 +243,13 @@ def test_every_model_feeds_the_evaluation_node(user, dataset):
     assert_one_error(user, nodes, edges, "ev2", "type", "at most one evaluation node")
 
 
+def test_graph_size_is_bounded(user, dataset):
+    nodes, edges = workflow({"dataset_id": dataset.pk}, pre=ENCODE)
+    many_nodes = nodes + [{"id": f"x{i}", "type": "model", "data": {}} for i in range(60)]
+    assert_one_error(user, many_nodes, edges, None, "nodes", "at most 50 nodes")
+    assert_one_error(user, nodes, edges * 300, None, "edges", "at most 500 edges")
+
+
 def test_node_and_edge_format(user, dataset):
     nodes, edges = workflow({"dataset_id": dataset.pk}, pre=ENCODE)
     bad_nodes = [*nodes, {"id": "m1", "type": "model", "data": {}}]
@@ -341,8 +348,9 @@ def test_another_users_dataset_is_reported_as_not_found(user, other_user):
     nodes, edges = workflow({"dataset_id": theirs.pk + 1000}, pre=ENCODE)
     missing = assert_one_error(user, nodes, edges, "d1", "dataset_id")
     assert hidden == missing == {"node_id": "d1", "field": "dataset_id", "message": "Dataset not found"}
-    nodes, edges = workflow({"dataset_id": "abc"}, pre=ENCODE)
-    assert assert_one_error(user, nodes, edges, "d1", "dataset_id")["message"] == "Dataset not found"
+    for weird in ("abc", 10**30, -1, True, [theirs.pk], {"id": 1}):
+        nodes, edges = workflow({"dataset_id": weird}, pre=ENCODE)
+        assert assert_one_error(user, nodes, edges, "d1", "dataset_id")["message"] == "Dataset not found"
     # Its owner may use it.
     assert validate_workflow(
         user=other_user, nodes=workflow({"dataset_id": theirs.pk}, pre=ENCODE)[0], edges=edges

@@ -21,6 +21,7 @@ ALLOWED_EDGES = {
 }
 ORDER = "the order is dataset → preprocessing (optional, a chain) → model(s) → evaluation (optional)"
 MAX_NODES = 50
+MAX_EDGES = 500
 MAX_MODELS = 10
 MAX_ID_LENGTH = 100
 
@@ -63,6 +64,8 @@ def parse(nodes: list[Any], edges: list[Any]) -> tuple[Graph, list[dict[str, Any
     graph, errors = Graph(), []
     if len(nodes) > MAX_NODES:
         return graph, [error(None, "nodes", f"a workflow has at most {MAX_NODES} nodes")]
+    if len(edges) > MAX_EDGES:
+        return graph, [error(None, "edges", f"a workflow has at most {MAX_EDGES} edges")]
     for index, node in enumerate(nodes):
         errors.extend(_parse_node(graph, index, node))
     seen = set()

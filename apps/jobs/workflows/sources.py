@@ -80,10 +80,11 @@ def _dataset_get(*, user: Any, dataset_id: int) -> Any:
 def _as_id(value: Any) -> int:
     if isinstance(value, bool):
         raise TypeError("not an id")
-    if isinstance(value, int):
-        return value
     if isinstance(value, str) and value.strip().isdigit():
-        return int(value)
+        value = int(value)
+    # Beyond a 64-bit key PostgreSQL would refuse the query itself; no such dataset exists anyway.
+    if isinstance(value, int) and 0 < value < 2**63:
+        return value
     raise ValueError("not an id")
 
 

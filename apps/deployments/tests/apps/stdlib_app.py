@@ -16,6 +16,9 @@ WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # One write per response (flushed after each request) and no Nagle delay on keep-alive.
+    wbufsize = 64 * 1024
+    disable_nagle_algorithm = True
 
     def log_message(self, fmt, *args):
         print("request:", fmt % args, flush=True)
@@ -54,6 +57,7 @@ class Handler(BaseHTTPRequestHandler):
                 chunk = f"part-{index}\n".encode()
                 self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
             return None
         return self._send(404, "no such page")
 

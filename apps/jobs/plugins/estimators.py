@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.cluster import DBSCAN, KMeans
 from sklearn.ensemble import (
@@ -241,7 +242,7 @@ class SVMPlugin(ModelPlugin):
         # Calibrated probabilities (scikit-learn's replacement for SVC(probability=True)) make
         # roc_auc and the ROC curve work for more than two classes.
         if problem_type == CLASSIFICATION:
-            return CalibratedClassifierCV(estimator, ensemble=False, cv=3)
+            return _CalibratedSVC(estimator, ensemble=False, cv=3)
         return estimator
 
     def explains(self, params: Any = None) -> bool:
@@ -249,6 +250,17 @@ class SVMPlugin(ModelPlugin):
         if params is None:
             return True
         return isinstance(params, dict) and params.get("kernel", "rbf") == "linear"
+
+
+class _CalibratedSVC(CalibratedClassifierCV):
+    """Calibration with at most ``cv`` folds, fewer when the rarest class has fewer rows (min 2)."""
+
+    def fit(self, X: Any, y: Any, **fit_params: Any) -> "_CalibratedSVC":
+        rarest = int(np.unique(np.asarray(y), return_counts=True)[1].min())
+        if isinstance(self.cv, int) and rarest < self.cv:
+            # A derived value, so a clone of the fitted model refits the same way.
+            self.cv = max(2, rarest)
+        return super().fit(X, y, **fit_params)
 
 
 @register

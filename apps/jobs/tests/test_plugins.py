@@ -116,6 +116,14 @@ def test_every_model_builds_and_fits_for_each_problem_type_it_claims(slug):
             assert plugin.build({}, problem_type).fit(X, y).predict_proba(X).shape == (len(X), 2)
 
 
+def test_svm_calibrates_with_fewer_folds_when_a_class_is_rare():
+    X, y = tiny("classification")
+    y = y.copy()
+    y[np.flatnonzero(y == 1)[2:]] = 0  # class 1 keeps two rows
+    model = registry.model("svm").build({}, "classification").fit(X, y)
+    assert model.predict_proba(X).shape == (len(X), 2)
+
+
 def test_build_fills_defaults_and_coerces_types():
     estimator = registry.model("random_forest").build({"n_estimators": "20", "max_depth": 4.0}, "regression")
     assert estimator.n_estimators == 20 and isinstance(estimator.n_estimators, int)

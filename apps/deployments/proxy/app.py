@@ -167,7 +167,6 @@ class AppProxy:
             await send({"type": "http.response.start", "status": 308, "headers": [(b"location", location)]})
             await send({"type": "http.response.body", "body": b""})
             return
-        routes.note_request(service_name)
         headers, host = upstream_headers(scope, prefix=prefix, hidden=self.hidden_cookies)
         body, streamed = await self._request_body(receive)
         for attempt in (1, 2):
@@ -176,6 +175,7 @@ class AppProxy:
             except Unavailable as exc:
                 await _send_json(send, exc.status, exc.detail, exc.code)
                 return
+            routes.note_request(service_name)
             try:
                 await self._forward(scope, send, target, rest, headers, body, prefix=prefix, host=host)
                 return
@@ -249,7 +249,6 @@ class AppProxy:
         if not _SERVICE_NAME.match(service_name) or not rest:
             await send({"type": "websocket.close", "code": 4404})
             return
-        routes.note_request(service_name)
         headers, _host = upstream_headers(scope, prefix=prefix, websocket=True, hidden=self.hidden_cookies)
         protocols = list(scope.get("subprotocols") or [])
         query = scope.get("query_string") or b""
@@ -269,9 +268,15 @@ class AppProxy:
         if upstream.protocol:
             accept["subprotocol"] = upstream.protocol
         await send(accept)
-        await self._pump(upstream, receive, send)
+        await self._pump(upstream, receive, send, service_name)
 
-    async def _pump(self, upstream: aiohttp.ClientWebSocketResponse, receive, send) -> None:
+    async def _pump(self, upstream: aiohttp.ClientWebSocketResponse, receive, send, service_name: str) -> None:
+        async def keep_awake() -> None:
+            # An open socket is a request in progress (as on Cloud Run): the app is not idle.
+            while True:
+                routes.note_request(service_name)
+                await asyncio.sleep(routes.LAST_REQUEST_WRITE_SECONDS)
+
         async def client_to_app() -> None:
             while True:
                 message = await receive()
@@ -296,9 +301,11 @@ class AppProxy:
                 await send({"type": "websocket.close", "code": code if 1000 <= code < 5000 else 1011})
 
         tasks = [asyncio.ensure_future(client_to_app()), asyncio.ensure_future(app_to_client())]
+        awake = asyncio.ensure_future(keep_awake())
         try:
             await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
+            tasks.append(awake)
             for task in tasks:
                 task.cancel()
             for task in tasks:

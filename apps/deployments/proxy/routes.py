@@ -28,6 +28,7 @@ LAST_REQUEST_KEY = "deploy:last-request:{}"
 # after a crash between the database commit and the cache write.
 SHARED_TTL_SECONDS = 60
 LAST_REQUEST_WRITE_SECONDS = 5.0
+MAX_LOCAL_ROUTES = 10_000
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,9 @@ async def resolve(service_name: str) -> Route:
     if hit is not None and hit[0] > now:
         return hit[1]
     route = await sync_to_async(_lookup_shared, thread_sensitive=False)(service_name)
+    if len(_local) >= MAX_LOCAL_ROUTES:
+        # Requests for made-up names must not grow this without bound.
+        _local.clear()
     _local[service_name] = (now + settings.DEPLOY_ROUTE_CACHE_SECONDS, route)
     return route
 

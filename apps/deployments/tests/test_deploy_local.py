@@ -7,6 +7,7 @@ import pytest
 
 from apps.activity.models import Activity
 from apps.deployments.models import Deployment
+from apps.deployments.proxy import routes
 from apps.deployments.tests import support
 from apps.deployments.tests.support import asgi_http, make_build, run
 from apps.runtime.backends import sandbox
@@ -108,6 +109,8 @@ def test_deploy_stdlib_app_then_http_through_the_proxy(user_client, user, backen
     assert missing.status == 404 and missing.body == b"no such page"  # the app's own 404
     assert unknown.status == 404
     assert unknown.json()["error_code"] == "NOT_FOUND" and "timestamp" in unknown.json()
+    # Requests are remembered for the idle check, but only for apps that exist.
+    assert name in routes._last_request and "notebook-999999-1" not in routes._last_request
 
     logs = user_client.get(f"/api/v1/deployments/{deployment['id']}/logs").json()
     messages = "\n".join(entry["message"] for entry in logs["logs"])
@@ -151,7 +154,9 @@ def test_websocket_through_the_proxy(user_client, user, backend, plain_venv, run
         await asyncio.wait_for(task, 10)
         return accepted, text, binary
 
+    routes._last_request.clear()
     accepted, text, binary = run(scenario)
+    assert name in routes._last_request  # an open socket keeps the app from counting as idle
     assert accepted == {"type": "websocket.accept", "subprotocol": "echo-v1"}
     assert text == {"type": "websocket.send", "text": "echo:hello"}
     assert binary == {"type": "websocket.send", "bytes": b"\x03\x02\x01"}

@@ -1,8 +1,5 @@
-"""Fixtures of the builds tests: build folders under tmp_path, a short runtime root, notebooks.
-
-The notebooks app provides the parsed check and the generated sources; until its services exist
-in this tree, a stand-in with the same contract is used (see ``_notebook_contract``).
-"""
+"""Fixtures of the builds tests: build folders under tmp_path, a short runtime root, and notebooks
+uploaded and parsed through the notebooks app (which generates the sources that builds use)."""
 
 import json
 import shutil
@@ -12,58 +9,9 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from apps.builds import notebooks as notebook_api
 from apps.builds.builders import cache
-from apps.core.errors import ErrorCode, HangarError, NotFound
 from apps.notebooks.models import Notebook
-
-
-def real_notebook_services() -> bool:
-    """True once the notebooks app ships the functions builds rely on."""
-    try:
-        from apps.notebooks import selectors, services
-    except ImportError:
-        return False
-    return all(
-        hasattr(module, name)
-        for module, name in (
-            (selectors, "notebook_get"),
-            (services, "notebook_require_parsed"),
-            (services, "notebook_write_sources"),
-        )
-    )
-
-
-def _fake_notebook_for(*, user, notebook_id):
-    notebook = Notebook.objects.filter(owner=user, pk=notebook_id).first()
-    if notebook is None:
-        raise NotFound("Notebook not found")
-    return notebook
-
-
-def _fake_require_parsed(*, notebook):
-    if notebook.status == Notebook.Status.UPLOADED:
-        raise HangarError(
-            f"Notebook must be parsed first. Current status: {notebook.status}",
-            error_code=ErrorCode.NOTEBOOK_NOT_PARSED,
-            status_code=400,
-        )
-
-
-def _fake_write_sources(*, notebook, dest: Path):
-    (dest / "main.py").write_text(notebook.main_py)
-    (dest / "requirements.txt").write_text(notebook.requirements_txt)
-    (dest / "Dockerfile").write_text("FROM python:3.11-slim\nCOPY . /app\nCMD python /app/main.py\n")
-
-
-@pytest.fixture(autouse=True)
-def _notebook_contract(monkeypatch):
-    """The notebooks app's contract, faked only while its real services are not in the tree."""
-    if real_notebook_services():
-        return
-    monkeypatch.setattr(notebook_api, "notebook_for", _fake_notebook_for)
-    monkeypatch.setattr(notebook_api, "require_parsed", _fake_require_parsed)
-    monkeypatch.setattr(notebook_api, "write_sources", _fake_write_sources)
+from apps.notebooks.services import notebook_parse, notebook_upload
 
 
 @pytest.fixture(autouse=True)
@@ -97,23 +45,11 @@ def notebook_json(packages: list[str]) -> bytes:
 def make_notebook(
     owner, *, packages: tuple[str, ...] = ("six==1.16.0",), status: str = Notebook.Status.PARSED, name: str = "app"
 ) -> Notebook:
-    """A notebook of ``owner`` that needs ``packages``, uploaded, and parsed unless ``status`` says not.
-
-    With the notebooks app's services it goes through the real upload and parse.
-    """
+    """A notebook of ``owner`` that needs ``packages``, uploaded and (unless ``status`` says
+    ``uploaded``) parsed through the notebooks app's own services."""
     upload = SimpleUploadedFile(f"{name}.ipynb", notebook_json(list(packages)), content_type="application/json")
-    if real_notebook_services():
-        from apps.notebooks.services import notebook_parse, notebook_upload
-
-        notebook = notebook_upload(owner=owner, uploaded_file=upload)
-        return notebook_parse(notebook=notebook) if status == Notebook.Status.PARSED else notebook
-    notebook = Notebook(owner=owner, name=name, filename=upload.name, status=status)
-    notebook.file.save(upload.name, upload, save=False)
-    if status != Notebook.Status.UPLOADED:
-        notebook.main_py = "print('hello from the notebook')\n"
-        notebook.requirements_txt = f"# Generated from {upload.name}\n" + "".join(f"{p}\n" for p in packages)
-    notebook.save()
-    return notebook
+    notebook = notebook_upload(owner=owner, uploaded_file=upload)
+    return notebook_parse(notebook=notebook) if status == Notebook.Status.PARSED else notebook
 
 
 def seed_cache(requirements: str) -> Path:

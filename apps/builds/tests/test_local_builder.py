@@ -18,6 +18,7 @@ from channels.testing import WebsocketCommunicator
 from apps.accounts.tokens import tokens_for
 from apps.builds import logs, services
 from apps.builds.builders import cache
+from apps.builds.models import Build
 from apps.builds.tests.conftest import make_notebook
 from apps.runtime import registry
 from apps.runtime.backends import sandbox
@@ -65,11 +66,18 @@ def run_build(owner, packages: tuple[str, ...], name: str = "app"):
 
 
 @pytest.fixture
-def six_build(user, backend):
-    """A successful build of six (a cache miss the first time in this module)."""
-    build, _elapsed = run_build(user, SIX)
-    assert build.status == "success", build.error_message
-    return build
+def six_build(user, user_client, backend):
+    """A build of six triggered over HTTP (a cache miss the first time in this module). Celery runs
+    eagerly here, so the build has ended when the trigger answers."""
+    notebook = make_notebook(user, packages=SIX)
+    triggered = user_client.post(f"/api/v1/builds/trigger/{notebook.pk}")
+    assert triggered.status_code == 201 and triggered.json()["status"] == "queued"
+    body = user_client.get(f"/api/v1/builds/{triggered.json()['build_id']}").json()
+    assert body["status"] == "success", body
+    assert body["started_at"] and body["finished_at"] and body["error_message"] is None
+    log = user_client.get(body["log_url"]).json()
+    assert log["complete"] is True and log["lines"]
+    return Build.objects.get(pk=body["id"])
 
 
 def import_in_sandbox(backend, env_path: str, code: str) -> tuple[int, str]:

@@ -7,81 +7,26 @@ launchers run in one throwaway venv per module that pip-installs flask, fastapi 
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from contextlib import suppress
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.notebooks import services
-from apps.notebooks.tests.helpers import fixture_bytes, notebook_json, upload_fixture
+from apps.notebooks.tests.helpers import (
+    BASE_PATH,
+    fixture_bytes,
+    free_port,
+    get,
+    notebook_json,
+    parsed_sources,
+    running_app,
+    upload_fixture,
+)
 
 pytestmark = pytest.mark.django_db
-BASE_PATH = "/apps/notebook-1/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(url: str, headers: dict | None = None) -> tuple[int, str]:
-    request = urllib.request.Request(url, headers=headers or {})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-
-
-@contextmanager
-def running_app(python: str, sources: Path, *, timeout: float = 90) -> Iterator[str]:
-    """Start ``python main.py`` per the run contract; yield its URL once ``GET /`` answers 200."""
-    port = free_port()
-    env = {**os.environ, "PORT": str(port), "HANGAR_BASE_PATH": BASE_PATH, "PYTHONUNBUFFERED": "1"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    log = (sources / "app.log").open("w")
-    process = subprocess.Popen(
-        [python, "main.py"], cwd=sources, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"the app exited:\n{(sources / 'app.log').read_text()}")
-            try:
-                if get(url + "/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no 200 on / within {timeout} s:\n{(sources / 'app.log').read_text()}")
-            time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
-
-
-def parsed_sources(user, content: bytes, name: str, dest: Path) -> Path:
-    notebook = services.notebook_upload(owner=user, uploaded_file=SimpleUploadedFile(name, content))
-    notebook = services.notebook_parse(notebook=notebook)
-    services.notebook_write_sources(notebook=notebook, dest=dest)
-    return dest
 
 
 # --- the outputs kind -----------------------------------------------------------------------------

@@ -192,7 +192,7 @@ class _CellTranslator:
         if len(names) != 1 or "{" in names[0] or "$" in names[0]:
             self.warn("%%writefile needs one literal file name; the cell is commented out")
             return "\n".join(_comment_out([f"%%writefile {args}", *text.splitlines()]))
-        path = names[0]
+        path = _colab_path(names[0])
         content = text if text.endswith("\n") else text + "\n"
         self.result.written_files[path] = content
         self.warn(f"%%writefile {path} translated to writing the file at start-up")
@@ -228,8 +228,8 @@ class _CellTranslator:
             return _removed(indent, line)
         streamlit = _STREAMLIT_RUN.search(command)
         if streamlit:
-            self.result.streamlit_script = streamlit.group("script")
-            self.warn(f"{line.strip()!r} removed: Hangar serves {streamlit.group('script')} itself")
+            self.result.streamlit_script = _colab_path(streamlit.group("script"))
+            self.warn(f"{line.strip()!r} removed: Hangar serves {self.result.streamlit_script} itself")
             return _removed(indent, line)
         if "{" in command or not command:
             self.warn(f"shell command {command!r} uses IPython interpolation; commented out")
@@ -312,6 +312,11 @@ class _CellTranslator:
             self.warn(f"{spec!r} is not a requirement pip understands; ignored")
             return
         self.result.requirements.append(spec)
+
+
+def _colab_path(path: str) -> str:
+    # Colab notebooks run in /content; the app runs in its sources folder, so the path is relative.
+    return path.removeprefix("/content/") or path
 
 
 def _parses(text: str) -> bool:

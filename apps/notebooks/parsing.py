@@ -140,12 +140,14 @@ def detect_app_kind(trees: list[ast.Module], *, streamlit_script: str | None = N
 def _trees(cells: list[CodeCell], written_files: dict[str, str]) -> list[ast.Module]:
     sources = [cell.source for cell in cells if cell.syntax_error is None]
     sources += [body for path, body in written_files.items() if path.endswith(".py")]
+    # A cell that does not compile still shows its imports line by line (its app page runs the rest).
+    sources += [line.strip() for cell in cells if cell.syntax_error for line in cell.source.splitlines()]
     trees = []
     for source in sources:
         try:
             trees.append(ast.parse(source))
         except SyntaxError:
-            continue  # a written file that is not valid Python: nothing to learn from it
+            continue  # not valid Python on its own: nothing to learn from it
     return trees
 
 

@@ -293,6 +293,19 @@ def test_syntax_error_in_an_outputs_notebook_is_a_warning():
     assert parsed.warnings == ["Cell 2: syntax error (line 1: invalid syntax); the app page shows it"]
 
 
+def test_imports_of_a_cell_with_a_syntax_error_still_count():
+    parsed = parse_notebook(notebook_json("import requests\nfrom bs4 import BeautifulSoup\ndef broken(:\n    pass"))
+    assert parsed.dependencies == ["beautifulsoup4", "requests"]
+
+
+def test_colab_content_paths_become_relative():
+    parsed = parse_notebook(
+        notebook_json("%%writefile /content/app.py\nimport streamlit as st\n", "!streamlit run /content/app.py &")
+    )
+    assert parsed.streamlit_script == "app.py"
+    assert "open('app.py', 'w'" in parsed.code_cells[0].source
+
+
 def test_syntax_error_in_a_server_app_is_refused_naming_the_cell():
     with pytest.raises(NotebookRejected) as caught:
         parse_fixture("flask_syntax_error.ipynb")

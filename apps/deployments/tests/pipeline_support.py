@@ -1,9 +1,5 @@
-"""Shared helpers of the pipeline, webhook, repository-link and metrics tests.
-
-The notebooks app provides upload, parse, content replacement and the owner-scoped notebook
-lookup; until its services exist in this tree, a stand-in with the same contract is used (see
-``notebook_contract``), and the tests switch to the real ones by themselves once they land.
-"""
+"""Shared helpers of the pipeline, webhook, repository-link and metrics tests: notebooks made
+directly, a local bare git repository, GitHub signatures."""
 
 import hashlib
 import hmac
@@ -14,8 +10,6 @@ from pathlib import Path
 import pytest
 from django.core.files.base import ContentFile
 
-from apps.core.errors import ErrorCode, HangarError, NotFound
-from apps.deployments import notebooks_api
 from apps.notebooks.models import Notebook
 
 
@@ -38,60 +32,6 @@ def make_notebook(owner, *, name: str = "app", status: str = Notebook.Status.UPL
     notebook.size_bytes = notebook.file.size
     notebook.save()
     return notebook
-
-
-def real_notebook_services() -> bool:
-    """True once the notebooks app ships what pipelines rely on."""
-    try:
-        from apps.notebooks import selectors, services
-    except ImportError:
-        return False
-    needed = [(selectors, "notebook_get")]
-    needed += [(services, name) for name in ("notebook_upload", "notebook_parse", "notebook_replace_content")]
-    return all(hasattr(module, name) for module, name in needed)
-
-
-def _fake_get(*, user, notebook_id):
-    notebook = Notebook.objects.filter(owner=user, pk=notebook_id).first()
-    if notebook is None:
-        raise NotFound("Notebook not found")
-    return notebook
-
-
-def _fake_upload(*, owner, uploaded_file):
-    if not uploaded_file.name.endswith(".ipynb"):
-        raise HangarError("Only .ipynb files are accepted", error_code=ErrorCode.INVALID_NOTEBOOK, status_code=400)
-    return make_notebook(owner, name=uploaded_file.name.removesuffix(".ipynb"), content=uploaded_file.read())
-
-
-def _fake_parse(*, notebook):
-    notebook.file.open("rb")
-    try:
-        data = json.loads(notebook.file.read())
-    finally:
-        notebook.file.close()
-    code = "\n".join("".join(cell["source"]) for cell in data["cells"] if cell["cell_type"] == "code")
-    notebook.main_py, notebook.status = code + "\n", Notebook.Status.PARSED
-    notebook.save()
-    return notebook
-
-
-def _fake_replace(*, notebook, content, filename=None):
-    notebook.file.save(filename or notebook.filename, ContentFile(content), save=False)
-    notebook.status = Notebook.Status.UPLOADED
-    notebook.save()
-    return notebook
-
-
-@pytest.fixture(autouse=True)
-def notebook_contract(monkeypatch):
-    """The notebooks app's contract, faked only while its real services are not in the tree."""
-    if real_notebook_services():
-        return
-    monkeypatch.setattr(notebooks_api, "notebook_get", _fake_get)
-    monkeypatch.setattr(notebooks_api, "notebook_upload", _fake_upload)
-    monkeypatch.setattr(notebooks_api, "notebook_parse", _fake_parse)
-    monkeypatch.setattr(notebooks_api, "notebook_replace_content", _fake_replace)
 
 
 @pytest.fixture(autouse=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.builds.models import Build
 from apps.deployments.models import Deployment
-from apps.deployments.tests.pipeline_support import make_notebook, media_root, notebook_contract  # noqa: F401
+from apps.deployments.tests.pipeline_support import make_notebook, media_root  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

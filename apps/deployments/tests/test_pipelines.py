@@ -19,7 +19,6 @@ from apps.deployments.services.pipelines import pipeline_fail, pipeline_run_step
 from apps.deployments.tests.pipeline_support import (  # noqa: F401
     make_notebook,
     media_root,
-    notebook_contract,
     notebook_json,
 )
 from config.asgi import application

@@ -11,10 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.activity.models import Activity
 from apps.deployments.models import Deployment, Pipeline
 from apps.deployments.tests import support
-from apps.deployments.tests.pipeline_support import (  # noqa: F401
+from apps.deployments.tests.pipeline_support import (
     BareRepo,
     github_signature,
-    notebook_contract,
     notebook_json,
 )
 from apps.deployments.tests.support import asgi_http, run

@@ -6,7 +6,7 @@ from apps.activity.models import Activity
 from apps.core.crypto import MASK, decrypt_text
 from apps.deployments.models import RepositoryLink
 from apps.deployments.services.repository_links import repo_key
-from apps.deployments.tests.pipeline_support import make_notebook, media_root, notebook_contract  # noqa: F401
+from apps.deployments.tests.pipeline_support import make_notebook, media_root  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

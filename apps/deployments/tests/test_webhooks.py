@@ -13,7 +13,6 @@ from apps.deployments.tests.pipeline_support import (  # noqa: F401
     github_signature,
     make_notebook,
     media_root,
-    notebook_contract,
     notebook_json,
     notebook_text,
 )

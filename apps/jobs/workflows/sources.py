@@ -45,8 +45,10 @@ class DatasetFacts:
 
 def facts(*, user: Any, dataset_id: Any) -> DatasetFacts:
     """The facts about ``user``'s dataset ``dataset_id``; raises :class:`DatasetUnusable`."""
+    from apps.datasets.selectors import dataset_get
+
     try:
-        dataset = _dataset_get(user=user, dataset_id=_as_id(dataset_id))
+        dataset = dataset_get(user=user, dataset_id=_as_id(dataset_id))
     except (NotFound, ValueError, TypeError) as exc:
         raise DatasetUnusable("Dataset not found") from exc
     version = dataset.current_version
@@ -62,19 +64,6 @@ def facts(*, user: Any, dataset_id: Any) -> DatasetFacts:
         column_count=int(version.column_count or len(version.columns_metadata)),
         columns=tuple(c for c in version.columns_metadata if isinstance(c, dict)),
     )
-
-
-def _dataset_get(*, user: Any, dataset_id: int) -> Any:
-    try:
-        from apps.datasets.selectors import dataset_get
-    except ImportError:  # the datasets app's selectors have not landed yet: the same owner-scoped read
-        from apps.datasets.models import Dataset
-
-        dataset = Dataset.objects.select_related("current_version").filter(owner=user, pk=dataset_id).first()
-        if dataset is None:
-            raise NotFound("Dataset not found") from None
-        return dataset
-    return dataset_get(user=user, dataset_id=dataset_id)
 
 
 def _as_id(value: Any) -> int:

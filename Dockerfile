@@ -13,9 +13,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# bubblewrap and slirp4netns are what the local sandbox runtime uses for isolation and egress.
+# bubblewrap and slirp4netns are what the local sandbox runtime uses for isolation and egress;
+# git fetches linked notebooks when a repository webhook arrives.
 RUN apt-get update \
-    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap slirp4netns \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap slirp4netns git \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system --gid 10001 hangar \

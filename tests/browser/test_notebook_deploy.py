@@ -230,7 +230,8 @@ def test_a_failing_build_names_its_step_and_keeps_its_log(
     page: Page, hangar: ServedHangar, console_errors: list[str]
 ) -> None:
     """A dependency that does not exist on PyPI: pip fails, so the build step fails, and the page
-    says so, with pip's reason, while the steps before it stay done."""
+    says so, with pip's reason, while the steps before it stay done. A reload in between resumes
+    following the same pipeline."""
     _register(page, hangar.url, "unlucky")
     page.goto(hangar.url + "/notebooks")
     broken = notebook_json("import hangar_surely_missing_pkg_q7x\nprint('unreachable')")
@@ -242,7 +243,14 @@ def test_a_failing_build_names_its_step_and_keeps_its_log(
     page.get_by_role("button", name="Deploy").click()
 
     pipeline = page.locator("#pipeline")
+    expect(pipeline).to_have_attribute("data-pipeline-id", re.compile(r"^pipeline-"))
+    pipeline_id = pipeline.get_attribute("data-pipeline-id")
+    # A reload picks the pipeline up again from the address.
+    page.reload()
+    expect(pipeline).to_have_attribute("data-pipeline-id", pipeline_id)
+    expect(page.locator("#pipeline-id")).to_have_text(pipeline_id)
     expect(pipeline).to_have_attribute("data-status", "failed", timeout=PIPELINE_TIMEOUT_MS)
+    expect(page.locator("#pipeline-verb")).to_have_text("Could not deploy")
     for step in ("parse", "dependencies", "upload"):
         expect(pipeline.locator(f'.step[data-step="{step}"]')).to_have_attribute("data-state", "done")
     expect(pipeline.locator('.step[data-step="build"]')).to_have_attribute("data-state", "failed")

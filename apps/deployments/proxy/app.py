@@ -233,7 +233,11 @@ class AppProxy:
             await send({"type": "http.response.start", "status": response.status, "headers": response_headers})
             try:
                 async for chunk in response.content.iter_any():
-                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    # The last chunk ends the body itself, sparing daphne one more write.
+                    last = response.content.at_eof()
+                    await send({"type": "http.response.body", "body": chunk, "more_body": not last})
+                    if last:
+                        return
             except aiohttp.ClientError as exc:
                 # The status is already sent; all that is left is to end the body.
                 logger.info("App response broke off: %r", exc)

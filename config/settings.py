@@ -449,6 +449,7 @@ SPECTACULAR_SETTINGS = {
         "ClusterProviderEnum": "apps.environments.models.Cluster.Provider",
         "BuildStatusEnum": "apps.builds.models.Build.Status",
         "NotebookStatusEnum": "apps.notebooks.models.Notebook.Status",
+        "JobStatusEnum": "apps.jobs.models.Job.Status",
     },
 }
 

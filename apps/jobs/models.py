@@ -50,8 +50,8 @@ class WorkflowSnapshot(models.Model):
 class Job(StatusMachine, models.Model):
     """One execution of a workflow snapshot, paid for with credits reserved up front.
 
-    ``nodes`` holds the per-node state: ``{node_id: {type, plugin, status, started_at, finished_at,
-    error, summary, logs}}``, in plan order.
+    ``nodes`` holds the per-node state, in plan order: ``[{id, type, plugin, status, started_at,
+    finished_at, error, summary, logs}]`` (a list, because PostgreSQL's jsonb does not keep key order).
     """
 
     class Status(models.TextChoices):
@@ -86,7 +86,7 @@ class Job(StatusMachine, models.Model):
     credits_refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     progress = models.PositiveSmallIntegerField(default=0)
     current_node_id = models.CharField(max_length=100, blank=True)
-    nodes = models.JSONField(default=dict)
+    nodes = models.JSONField(default=list)
     results = models.JSONField(default=dict, blank=True)
     error_message = models.TextField(blank=True)
     task_id = models.CharField(max_length=64, blank=True)

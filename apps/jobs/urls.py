@@ -1,3 +1,8 @@
 """Routes of the jobs app."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("apps.jobs.urls_plugins")),
+    path("", include("apps.jobs.urls_jobs")),
+]

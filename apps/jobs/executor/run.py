@@ -1,0 +1,46 @@
+"""The training process: ``python -m apps.jobs.executor.run <job_id> <spec.json>``.
+
+Started by the supervisor in its own session (so a cancel kills its whole process group), it reads
+the spec, trains, and reports on stdout (see :mod:`apps.jobs.executor.protocol`). It never touches
+the database. Exit status: 0 done, 2 a problem with the data or plan, 1 anything else.
+"""
+
+import json
+import os
+import sys
+import traceback
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def main(argv: list[str]) -> int:
+    """Run one job's training from its spec file; returns the exit status."""
+    if len(argv) != 2:
+        sys.stderr.write("usage: python -m apps.jobs.executor.run <job_id> <spec.json>\n")
+        return EXIT_BAD_INPUT
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    # The plugin catalogue may read settings; the database is never opened here.
+    django.setup()
+    from apps.jobs.executor.protocol import Emitter
+    from apps.jobs.executor.train import Training, TrainingError
+
+    emitter = Emitter()
+    with open(argv[1], encoding="utf-8") as handle:
+        spec = json.load(handle)
+    try:
+        payload = Training(spec, emitter).run()
+    except TrainingError as exc:
+        emitter.emit("error", message=str(exc))
+        return EXIT_BAD_INPUT
+    except Exception as exc:  # reported to the supervisor, which fails the job with the message
+        traceback.print_exc()
+        emitter.emit("error", message=f"{type(exc).__name__}: {exc}")
+        return EXIT_FAILED
+    emitter.emit("result", **payload)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -24,7 +24,7 @@ from apps.activity.services import activity_record
 from apps.core.crypto import DecryptionError, decrypt_text
 from apps.core.errors import ErrorCode, HangarError
 from apps.deployments import notebooks_api
-from apps.deployments.models import Pipeline, RepositoryLink, WebhookDelivery
+from apps.deployments.models import Deployment, Pipeline, RepositoryLink, WebhookDelivery
 from apps.deployments.services.pipelines import DEFAULT_OPTIONS, pipeline_fail, pipeline_start
 from apps.deployments.services.repository_links import repo_key, repository_fetch_notebook
 
@@ -257,9 +257,16 @@ def webhook_gitlab(*, body: bytes, headers: Mapping[str, str]) -> WebhookResult:
 
 
 def _options_for(notebook: Any) -> dict[str, Any]:
-    """The deploy options of the notebook's last pipeline, so a push redeploys it the same way."""
+    """The deploy options of the notebook's last pipeline (or else its last deployment), so a push
+    redeploys it the way it was deployed."""
     last = Pipeline.objects.filter(notebook=notebook).exclude(options={}).order_by("-created_at", "-id").first()
-    return {**DEFAULT_OPTIONS, **(last.options if last else {})}
+    if last is not None:
+        return {**DEFAULT_OPTIONS, **last.options}
+    deployment = Deployment.objects.filter(notebook=notebook).order_by("-created_at", "-id").first()
+    if deployment is None:
+        return dict(DEFAULT_OPTIONS)
+    fields = ("cpu", "memory", "min_instances", "max_instances")
+    return {**DEFAULT_OPTIONS, **{name: getattr(deployment, name) for name in fields}}
 
 
 def repository_link_sync(*, link_pk: int, delivery: str, commit: str = "", force: bool = False) -> Pipeline | None:

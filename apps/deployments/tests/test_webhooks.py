@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from apps.deployments.models import Pipeline, RepositoryLink, WebhookDelivery
+from apps.builds.models import Build
+from apps.deployments.models import Deployment, Pipeline, RepositoryLink, WebhookDelivery
 from apps.deployments.services.repository_links import repository_link_set
 from apps.deployments.tests.pipeline_support import (  # noqa: F401
     BareRepo,
@@ -277,3 +278,18 @@ def test_a_deleted_branch_is_ignored(api_client, link, repo):
     response = _github(api_client, payload)
     assert response.status_code == 200
     assert response.json()["reason"] == "the branch was deleted"
+
+
+def test_a_push_redeploys_with_the_resources_of_the_last_deployment(
+    api_client, link, repo, notebook, django_capture_on_commit_callbacks
+):
+    build = Build.objects.create(owner=notebook.owner, notebook=notebook, build_id="build-x-1", status="success")
+    Deployment.objects.create(
+        owner=notebook.owner, notebook=notebook, build=build, service_name="n", cpu="2", memory="1Gi", max_instances=3
+    )
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        _github(api_client, _push_payload(repo))
+    with django_capture_on_commit_callbacks(execute=False):
+        callbacks[0]()
+    options = Pipeline.objects.get(notebook=notebook).options
+    assert options == {"cpu": "2", "memory": "1Gi", "min_instances": 0, "max_instances": 3}

@@ -52,7 +52,7 @@ def facts(*, user: Any, dataset_id: Any) -> DatasetFacts:
     except (NotFound, ValueError, TypeError) as exc:
         raise DatasetUnusable("Dataset not found") from exc
     version = dataset.current_version
-    problem = _not_ready(version)
+    problem = _not_ready(dataset, version)
     if problem:
         raise DatasetUnusable(problem)
     return DatasetFacts(
@@ -77,17 +77,22 @@ def _as_id(value: Any) -> int:
     raise ValueError("not an id")
 
 
-def _not_ready(version: Any) -> str | None:
-    """Why the version cannot be trained on yet, or None when ingestion finished."""
+def _not_ready(dataset: Any, version: Any) -> str | None:
+    """Why the dataset cannot be trained on yet, or None when its current version finished ingestion.
+
+    A dataset gets a current version only once one finished; before that, its newest ingestion
+    job says whether it is still running or failed.
+    """
     from apps.datasets.models import IngestionJob
 
-    if version is None:
-        return "Dataset has no processed version yet"
-    job = IngestionJob.objects.filter(dataset_version=version).order_by("-created_at").first()
+    jobs = IngestionJob.objects.order_by("-created_at")
+    job = (jobs.filter(dataset_version=version) if version else jobs.filter(dataset=dataset)).first()
     if job is not None and job.status == IngestionJob.Status.FAILED:
         return f"Dataset processing failed: {job.error_message or 'unknown error'}"
     if job is not None and job.status != IngestionJob.Status.COMPLETED:
         return "Dataset is still being processed; try again when its ingestion has completed"
+    if version is None:
+        return "Dataset has no processed version yet"
     if not version.parquet_key or not version.columns_metadata or version.row_count is None:
         return "Dataset has not finished processing"
     if version.row_count < MIN_ROWS:

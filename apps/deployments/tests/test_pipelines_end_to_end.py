@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from apps.activity.models import Activity
+from apps.core.tests import test_celery_modes as celery_modes
 from apps.deployments.models import Deployment, Pipeline
 from apps.deployments.tests import support
 from apps.deployments.tests.pipeline_support import (
@@ -20,8 +21,10 @@ from apps.deployments.tests.support import asgi_http, run
 from apps.runtime.backends import sandbox
 from config.asgi import application
 
-# The deployment tests' fixtures: a short runtime root and the real local backend.
+# The deployment tests' fixtures (a short runtime root and the real local backend) and the Celery
+# tests' embedded worker on the in-memory broker.
 runtime_root, backend = support.runtime_root, support.backend
+embedded, memory_broker = celery_modes.embedded, celery_modes.memory_broker
 
 pytestmark = [
     pytest.mark.skipif(not sandbox.bubblewrap_available(), reason="bubblewrap is not installed"),
@@ -120,3 +123,19 @@ def test_a_failing_build_names_the_build_step(user_client):
     assert status["error_message"].startswith("build failed: ")
     assert "hangar-no-such-package-xyz" in status["error_message"]
     assert status["deployment_id"] is None and status["service_url"] is None
+
+
+def test_the_steps_chain_through_a_real_worker(embedded, user_client):
+    """Not eager: each step is a message on the embedded broker, run by the worker thread, and each
+    queues the next one."""
+    source = "%pip install hangar-no-such-package-xyz==0.0.1\nprint('never')"
+    upload = SimpleUploadedFile("queued.ipynb", notebook_json(source))
+    response = user_client.post("/api/v1/pipeline/deploy", {"file": upload}, format="multipart")
+    assert response.status_code == 202
+    pipeline_id = response.json()["pipeline_id"]
+    finished = lambda: Pipeline.objects.get(pipeline_id=pipeline_id).status != "processing"  # noqa: E731
+    celery_modes.wait_until(finished, 240, "the pipeline to finish on the worker")
+    status = _status(user_client, pipeline_id)
+    assert status["status"] == "failed"
+    assert status["steps_completed"] == ["parse", "dependencies", "upload"]
+    assert status["error_message"].startswith("build failed: ")

@@ -133,7 +133,10 @@ def test_the_steps_chain_through_a_real_worker(embedded, user_client):
     response = user_client.post("/api/v1/pipeline/deploy", {"file": upload}, format="multipart")
     assert response.status_code == 202
     pipeline_id = response.json()["pipeline_id"]
-    finished = lambda: Pipeline.objects.get(pipeline_id=pipeline_id).status != "processing"  # noqa: E731
+
+    def finished() -> bool:
+        return Pipeline.objects.get(pipeline_id=pipeline_id).status != "processing"
+
     celery_modes.wait_until(finished, 240, "the pipeline to finish on the worker")
     status = _status(user_client, pipeline_id)
     assert status["status"] == "failed"

@@ -201,3 +201,13 @@ def test_deployment_model_state_after_stop_is_final(user_client, user, backend, 
     again = user_client.post(f"/api/v1/deployments/{deployment['id']}/stop")
     assert again.status_code == 200  # stopping twice is fine
     assert Deployment.objects.get(pk=deployment["id"]).stopped_at is not None
+
+
+def test_an_app_that_went_away_answers_json_502(user_client, user, backend, plain_venv, runtime_root):
+    build = make_build(user, app="stdlib_app.py", env_path=plain_venv, root=runtime_root)
+    deployment = deploy(user_client, build)
+    backend.stop(f"dep-{deployment['id']}")  # gone behind the proxy's back; the reconciler has not run
+    answer = run(lambda: asgi_http(application, "GET", f"/apps/{deployment['service_name']}/"))
+    assert answer.status == 502
+    assert answer.header("content-type") == "application/json"
+    assert answer.json()["error_code"] == "APP_UNAVAILABLE"

@@ -31,6 +31,7 @@ SANDBOX_VENV = "/opt/venv"
 BUILD_IMAGE = "python:3.11-slim"
 LOG_SOURCE = "build"
 _POLL_SECONDS = 0.2
+_MARKER = shutil.ignore_patterns(cache.COMPLETE_MARKER)
 _ERROR_LINES = 6
 _PIP = f"{SANDBOX_VENV}/bin/pip install --no-input --disable-pip-version-check -r requirements.txt"
 
@@ -40,12 +41,13 @@ def workload_id(build: Build) -> str:
     return build.build_id
 
 
-def install_command(requirements: str) -> list[str]:
-    """Create the venv with the sandbox's python3, then pip-install the requirements (if any)."""
-    script = f"set -e; python3 -m venv {SANDBOX_VENV}"
+def install_command(requirements: str, *, fresh: bool) -> list[str]:
+    """pip-install the requirements (if any), first creating the venv with the sandbox's python3
+    when it is ``fresh`` (not copied from the base environment)."""
+    steps = [f"python3 -m venv {SANDBOX_VENV}"] if fresh else []
     if requirements.strip():
-        script += f"; {_PIP}"
-    return ["/bin/sh", "-c", script]
+        steps.append(_PIP)
+    return ["/bin/sh", "-c", "set -e; " + "; ".join(steps)]
 
 
 def error_summary(lines: list[str], exit_code: int | None) -> str:
@@ -66,36 +68,65 @@ class LocalBuilder(Builder):
         return f"hangar.local/notebook-{build.notebook_id}:{build.build_id}"
 
     def build(self, build: Build, log: BuildLog, *, on_external: ExternalCallback | None = None) -> BuildResult:
-        """Reuse the cache entry of the build's requirements, or build it in a sandbox."""
+        """Reuse the cache entry of the build's requirements, or build it in a sandbox.
+
+        A new entry starts as a copy of the base environment (a bare venv with pip, itself a cache
+        entry), so only pip's own work is repeated per requirement set.
+        """
         deadline = time.monotonic() + settings.BUILD_TIMEOUT_SECONDS
         requirements_file = Path(build.source_path) / "requirements.txt"
-        requirements = requirements_file.read_text() if requirements_file.is_file() else ""
+        requirements = cache.normalise_requirements(
+            requirements_file.read_text() if requirements_file.is_file() else ""
+        )
         key = cache.cache_key(requirements)
         log.write(f"Python {cache.sandbox_python_version()}, cache key {key}")
         if cache.is_complete(key):
             return self._hit(key, log)
+        base = None
+        if requirements:
+            prepared = self._ensure(build, log, cache.cache_key(""), "", deadline, base=None)
+            if not prepared.ok:
+                return BuildResult(ok=False, error_message=prepared.error_message, cache_key=key)
+            base = Path(prepared.env_path)
+        return self._ensure(build, log, key, requirements, deadline, base=base)
+
+    def _ensure(
+        self, build: Build, log: BuildLog, key: str, requirements: str, deadline: float, *, base: Path | None
+    ) -> BuildResult:
+        """The entry of ``key``: found, built by another build while we waited, or built now."""
+        if cache.is_complete(key):
+            return self._found(key)
         try:
             with cache.locked(key, timeout=max(deadline - time.monotonic(), 0)):
-                # Another build of the same key may have finished while we waited for the lock.
                 if cache.is_complete(key):
-                    return self._hit(key, log)
-                return self._build_env(build, log, key, cache.normalise_requirements(requirements), deadline)
+                    # Another build finished it while we waited for the lock.
+                    return self._hit(key, log) if requirements else self._found(key)
+                return self._build_env(build, log, key, requirements, deadline, base=base)
         except cache.LockTimeout:
             limit = settings.BUILD_TIMEOUT_SECONDS
             message = f"Timed out after {limit} s waiting for another build of the same requirements"
             log.write(message)
             return BuildResult(ok=False, error_message=message, cache_key=key)
 
+    @staticmethod
+    def _found(key: str) -> BuildResult:
+        return BuildResult(ok=True, cache_key=key, env_path=str(cache.entry(key)))
+
     def _hit(self, key: str, log: BuildLog) -> BuildResult:
         log.write(f"Cache hit: reusing the environment built for {key[:12]}")
         return BuildResult(ok=True, cache_key=key, cache_hit=True, env_path=str(cache.entry(key)))
 
-    def _build_env(self, build: Build, log: BuildLog, key: str, requirements: str, deadline: float) -> BuildResult:
+    def _build_env(
+        self, build: Build, log: BuildLog, key: str, requirements: str, deadline: float, *, base: Path | None
+    ) -> BuildResult:
         work = build_dir(build.build_id) / "work"
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         (work / "requirements.txt").write_text(requirements)
         staged = cache.staging(key, build.build_id)
+        if base is not None:
+            # The venv's paths are all /opt/venv inside sandboxes, so a copy of it is a valid venv.
+            shutil.copytree(base, staged, symlinks=True, dirs_exist_ok=True, ignore=_MARKER)
         spec = WorkloadSpec(
             id=workload_id(build),
             owner_id=build.owner_id,
@@ -106,13 +137,14 @@ class LocalBuilder(Builder):
             mounts={SANDBOX_VENV: str(staged)},
             memory_bytes=settings.BUILD_MEMORY_MB * 1024**2,
             pids=512,
-            network=NetworkPolicy.EGRESS,
+            network=NetworkPolicy.EGRESS if requirements else NetworkPolicy.NONE,
         )
-        log.write("Building a new environment: " + " ".join(install_command(requirements)[2:]))
+        command = install_command(requirements, fresh=base is None)
+        log.write(("Building a new environment: " if requirements else "Preparing the base environment: ") + command[2])
         backend = registry.get_backend()
         try:
             backend.start(spec)
-            exit_code, lines, failure = _run_streamed(backend, spec.id, install_command(requirements), log, deadline)
+            exit_code, lines, failure = _run_streamed(backend, spec.id, command, log, deadline)
         except RuntimeBackendError as exc:
             logger.warning("Build %s could not run: %s", build.build_id, exc.detail)
             exit_code, lines, failure = None, [], f"The build sandbox failed: {exc.user_message}"
@@ -121,7 +153,7 @@ class LocalBuilder(Builder):
             shutil.rmtree(work, ignore_errors=True)
         if exit_code == 0 and failure is None:
             final = cache.publish(key, staged)
-            log.write("Environment ready")
+            log.write("Environment ready" if requirements else "Base environment ready")
             return BuildResult(ok=True, cache_key=key, env_path=str(final))
         shutil.rmtree(staged, ignore_errors=True)
         message = failure or error_summary(lines, exit_code)

@@ -107,6 +107,8 @@ def test_six_builds_a_real_venv_that_imports_in_a_sandbox(user, backend, six_bui
     assert build.cache_key == cache.cache_key("six==1.16.0\n")
     assert Path(build.env_path, cache.COMPLETE_MARKER).is_file()
     assert Path(build.env_path, "pyvenv.cfg").read_text().count("/usr/bin") >= 1
+    # Built from a copy of the base environment (a bare venv with pip), itself a cache entry.
+    assert cache.is_complete(cache.cache_key("")) and Path(build.env_path, "bin", "pip").exists()
     lines = logs.read_lines(build.build_id)
     assert any("six" in line for line in lines), lines
     if not build.cache_hit:
@@ -172,9 +174,8 @@ async def test_unknown_package_fails_with_pips_error_streamed_over_the_socket(us
 @pytest.mark.django_db(transaction=True)
 def test_a_build_past_its_time_limit_is_killed_and_fails(settings, user, backend):
     settings.BUILD_TIMEOUT_SECONDS = 1
-    # A requirement set of its own, so the six entry cannot make this a cache hit; the limit is
-    # reached while the venv is still being created, before pip downloads anything.
-    build, elapsed = run_build(user, ("six==1.15.0",))
+    # A requirement set of its own (a large wheel), so nothing can make it finish within 1 s.
+    build, elapsed = run_build(user, ("numpy==1.26.4",))
     assert build.status == "failed"
     assert build.error_message == "Build timed out after 1 s"
     assert elapsed < 30

@@ -302,7 +302,14 @@ def repository_link_sync(*, link_pk: int, delivery: str, commit: str = "", force
                 user=link.owner,
                 action="repository_pushed",
                 details=f"Notebook {notebook.pk} updated from {link} at {fetched.commit[:12]} (delivery {delivery})",
-                metadata={"notebook_id": notebook.pk, "commit": fetched.commit, "delivery_id": delivery},
+                # The branch head is taken, which may be newer than the pushed commit; a delivery of
+                # that newer push then finds it taken already.
+                metadata={
+                    "notebook_id": notebook.pk,
+                    "commit": fetched.commit,
+                    "pushed_commit": commit,
+                    "delivery_id": delivery,
+                },
             )
             return pipeline_start(owner=link.owner, notebook=notebook, options=options, trigger="webhook")
     return _start_failed(link, options, failure)

@@ -5,10 +5,14 @@ import uuid
 from urllib.parse import urlencode
 
 import pytest
+from django.conf import settings
 
 from apps.builds.models import Build
+from apps.deployments import tasks_pipelines
 from apps.deployments.models import Deployment, Pipeline, RepositoryLink, WebhookDelivery
+from apps.deployments.services.pipelines import pipeline_start
 from apps.deployments.services.repository_links import repository_link_set
+from apps.deployments.services.webhooks import NotebookBusy, repository_link_sync
 from apps.deployments.tests.pipeline_support import (  # noqa: F401
     BareRepo,
     github_signature,
@@ -293,3 +297,22 @@ def test_a_push_redeploys_with_the_resources_of_the_last_deployment(
         callbacks[0]()
     options = Pipeline.objects.get(notebook=notebook).options
     assert options == {"cpu": "2", "memory": "1Gi", "min_instances": 0, "max_instances": 3}
+
+
+def test_a_push_waits_while_the_notebooks_pipeline_runs_then_supersedes_it(
+    link, repo, notebook, django_capture_on_commit_callbacks
+):
+    running = pipeline_start(owner=notebook.owner, notebook=notebook)
+    commit = repo.commit({PATH: notebook_json("print('while busy')")})
+    with pytest.raises(NotebookBusy):
+        repository_link_sync(link_pk=link.pk, delivery="d-1", commit=commit)
+    # The task retries later; its last attempt goes ahead and supersedes the running pipeline.
+    with django_capture_on_commit_callbacks(execute=False):
+        pipeline = repository_link_sync(link_pk=link.pk, delivery="d-1", commit=commit, force=True)
+    running.refresh_from_db()
+    assert running.status == "failed" and "superseded" in running.error_message
+    assert pipeline.status == "processing" and pipeline.trigger == "webhook"
+    assert (
+        sum(settings.PIPELINE_STEP_TIMEOUTS.values())
+        <= tasks_pipelines.SYNC_MAX_RETRIES * tasks_pipelines.SYNC_RETRY_SECONDS
+    )

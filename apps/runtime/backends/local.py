@@ -219,6 +219,8 @@ class LocalBackend(RuntimeBackend):
 
     def _ended(self, workload_id: str, state: dict, reason: str, started: datetime | None) -> WorkloadStatus:
         state.update(reason=reason)
+        # Saved first: stop() reads the state back, and the reason must outlive this call.
+        self._save_state(workload_id, state)
         self.stop(workload_id)
         return WorkloadStatus(phase=Phase.ERROR, reason=reason, started_at=started)
 

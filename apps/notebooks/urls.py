@@ -9,12 +9,19 @@ urlpatterns = [
     path("api/v1/notebooks/upload", views.NotebookUploadView.as_view(), name="v1-notebooks-upload"),
     path("api/v1/notebooks/<str:notebook_id>", views.NotebookDetailView.as_view(), name="v1-notebook"),
     path("api/v1/notebooks/<str:notebook_id>/parse", views.NotebookParseView.as_view(), name="v1-notebook-parse"),
-    *[
-        path(
-            f"api/v1/notebooks/<str:notebook_id>/download/{filename}",
-            views.NotebookDownloadView.as_view(filename=filename),
-            name=f"v1-notebook-download-{filename.lower().replace('.', '-')}",
-        )
-        for filename in ("main.py", "requirements.txt", "Dockerfile")
-    ],
+    path(
+        "api/v1/notebooks/<str:notebook_id>/download/main.py",
+        views.NotebookMainPyView.as_view(),
+        name="v1-notebook-download-main-py",
+    ),
+    path(
+        "api/v1/notebooks/<str:notebook_id>/download/requirements.txt",
+        views.NotebookRequirementsView.as_view(),
+        name="v1-notebook-download-requirements-txt",
+    ),
+    path(
+        "api/v1/notebooks/<str:notebook_id>/download/Dockerfile",
+        views.NotebookDockerfileView.as_view(),
+        name="v1-notebook-download-dockerfile",
+    ),
 ]

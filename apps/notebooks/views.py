@@ -135,12 +135,48 @@ class NotebookParseView(APIView):
 class NotebookDownloadView(APIView):
     """A generated file as a plain-text attachment; 400 ``NOTEBOOK_NOT_PARSED`` before parsing."""
 
-    filename = ""  # set per route
+    filename = ""  # set by each subclass
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The generated file")})
-    def get(self, request: Request, notebook_id: str) -> HttpResponse:
+    def download(self, request: Request, notebook_id: str) -> HttpResponse:
         notebook = selectors.notebook_get(user=request.user, notebook_id=notebook_id)
         text = selectors.notebook_source_file(notebook=notebook, name=self.filename)
         response = HttpResponse(text, content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.filename}"'
         return response
+
+
+def _download_schema(operation_id: str) -> object:
+    return extend_schema(
+        operation_id=operation_id,
+        responses={(200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="The generated file")},
+    )
+
+
+class NotebookMainPyView(NotebookDownloadView):
+    """The generated ``main.py``."""
+
+    filename = "main.py"
+
+    @_download_schema("v1_notebooks_download_main_py")
+    def get(self, request: Request, notebook_id: str) -> HttpResponse:
+        return self.download(request, notebook_id)
+
+
+class NotebookRequirementsView(NotebookDownloadView):
+    """The generated ``requirements.txt``."""
+
+    filename = "requirements.txt"
+
+    @_download_schema("v1_notebooks_download_requirements_txt")
+    def get(self, request: Request, notebook_id: str) -> HttpResponse:
+        return self.download(request, notebook_id)
+
+
+class NotebookDockerfileView(NotebookDownloadView):
+    """The generated ``Dockerfile``."""
+
+    filename = "Dockerfile"
+
+    @_download_schema("v1_notebooks_download_dockerfile")
+    def get(self, request: Request, notebook_id: str) -> HttpResponse:
+        return self.download(request, notebook_id)

@@ -161,6 +161,7 @@ function resetPipelineCard(pipelineId, name) {
   card.dataset.status = "processing";
   document.getElementById("pipeline-id").textContent = pipelineId;
   document.getElementById("pipeline-notebook").textContent = name || pipelineId;
+  card.dataset.named = name ? "true" : "false";
   document.getElementById("pipeline-links").hidden = true;
   errorBox.hidden = true;
   doneBox.hidden = true;
@@ -196,6 +197,7 @@ function renderStatus(status) {
   statusBadge.dataset.status = state;
   document.getElementById("pipeline-verb").textContent = VERBS[state] ?? "Deploying";
   setLinks(status.notebook_id ?? card.dataset.notebookId);
+  if (card.dataset.named === "false" && status.notebook_id) nameFromNotebook(status.notebook_id);
 
   if (state === "failed") {
     const step = failedStep(status);
@@ -227,6 +229,22 @@ function renderStatus(status) {
     setTimeout(() => follower?.stop(), 10_000);
     loadHistory(historySkip);
   }
+}
+
+/** A pipeline picked up from the address has no file name yet: show its notebook's name. */
+async function nameFromNotebook(notebookId) {
+  const pipelineId = card.dataset.pipelineId;
+  card.dataset.named = "pending";
+  try {
+    const notebook = await api(`/api/v1/notebooks/${notebookId}`);
+    // Another pipeline may have been started meanwhile: name only the one this was for.
+    if (card.dataset.pipelineId === pipelineId) {
+      document.getElementById("pipeline-notebook").textContent = notebook.filename || notebook.name;
+    }
+  } catch {
+    // Keep showing the pipeline id.
+  }
+  if (card.dataset.pipelineId === pipelineId) card.dataset.named = "true";
 }
 
 function absoluteUrl(url) {

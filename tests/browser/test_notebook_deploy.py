@@ -267,6 +267,7 @@ def test_a_failing_build_names_its_step_and_keeps_its_log(
     page.reload()
     expect(pipeline).to_have_attribute("data-pipeline-id", pipeline_id)
     expect(page.locator("#pipeline-id")).to_have_text(pipeline_id)
+    expect(page.locator("#pipeline-notebook")).to_have_text("broken.ipynb")
     expect(pipeline).to_have_attribute("data-status", "failed", timeout=PIPELINE_TIMEOUT_MS)
     expect(page.locator("#pipeline-verb")).to_have_text("Could not deploy")
     for step in ("parse", "dependencies", "upload"):

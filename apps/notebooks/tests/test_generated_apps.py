@@ -58,7 +58,7 @@ def test_outputs_app_serves_the_executed_notebook(user_client, user, tmp_path):
 
 
 def test_outputs_app_listens_at_once_and_is_ready_after_its_cells(user, tmp_path):
-    content = notebook_json("import time\ntime.sleep(3)\nprint('slow cell done')")
+    content = notebook_json("import time\ntime.sleep(3)\nprint('slow cell done')", "input('Your name? ')")
     sources = parsed_sources(user, content, "slow.ipynb", tmp_path / "app")
     port = free_port()
     env = {**os.environ, "PORT": str(port), "HANGAR_BASE_PATH": BASE_PATH}
@@ -72,7 +72,9 @@ def test_outputs_app_listens_at_once_and_is_ready_after_its_cells(user, tmp_path
             time.sleep(0.1)
         assert statuses[0] == 503  # listening, still running the notebook
         assert statuses[-1] == 200
-        assert "slow cell done" in get(f"http://127.0.0.1:{port}/")[1]
+        page = get(f"http://127.0.0.1:{port}/")[1]
+        assert "slow cell done" in page
+        assert "EOFError" in page  # input() does not hang the app
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -254,6 +254,10 @@ DEPLOY_ROUTE_CACHE_SECONDS = env.float("DEPLOY_ROUTE_CACHE_SECONDS", default=2.0
 # no process still routing to it from its in-memory cache meets a closed port.
 DEPLOY_DRAIN_SECONDS = env.float("DEPLOY_DRAIN_SECONDS", default=3.0)
 DEPLOY_K8S_NAMESPACE = env.str("DEPLOY_K8S_NAMESPACE", default="hangar-apps")
+# Deployed apps share Hangar's origin unless this names another (e.g. https://apps.example.com):
+# then app URLs use it, and /apps/ on any other host redirects there, so an app's pages never run
+# beside Hangar's own pages and cookies.
+APPS_PUBLIC_URL = env.str("APPS_PUBLIC_URL", default="")
 
 # --- Pipelines and webhooks (000) ----------------------------------------------------------------
 # Seconds each one-click pipeline step may take: its Celery task's soft time limit, and the age past

@@ -18,10 +18,11 @@ import contextlib
 import json
 import logging
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import aiohttp
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 from yarl import URL
@@ -67,6 +68,14 @@ def split_path(scope: dict) -> tuple[str, str]:
     return name, slash + rest
 
 
+def request_host(scope: dict) -> str:
+    """The request's ``Host`` header."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            return value.decode("latin-1")
+    return ""
+
+
 def _error_body(status: int, detail: str, code: str) -> bytes:
     return json.dumps({"detail": detail, "error_code": code, "timestamp": timezone.now().isoformat()}).encode()
 
@@ -94,6 +103,7 @@ class AppProxy:
         self._sessions: dict[asyncio.AbstractEventLoop, aiohttp.ClientSession] = {}
         self._wakes: dict[int, asyncio.Task] = {}
         self._hidden_cookies: frozenset[str] | None = None
+        self._apps_origin: tuple | None = None
 
     # --- shared pieces -----------------------------------------------------------------------
 
@@ -114,6 +124,16 @@ class AppProxy:
             )
             self._sessions[loop] = session
         return session
+
+    @property
+    def apps_origin(self) -> tuple[str, str] | None:
+        """``(scheme://host, host)`` of ``APPS_PUBLIC_URL`` when apps have an origin of their own."""
+        configured = settings.APPS_PUBLIC_URL
+        if self._apps_origin is None or self._apps_origin[0] != configured:
+            parts = urlsplit(configured)
+            origin = (f"{parts.scheme}://{parts.netloc}", parts.netloc) if parts.netloc else None
+            self._apps_origin = (configured, origin)
+        return self._apps_origin[1]
 
     @property
     def hidden_cookies(self) -> frozenset[str]:
@@ -161,6 +181,15 @@ class AppProxy:
             await _send_json(send, 404, "Not found", ErrorCode.NOT_FOUND)
             return
         prefix = f"{PREFIX}{service_name}/"
+        origin = self.apps_origin
+        if origin is not None and request_host(scope) != origin[1]:
+            # Apps live on their own origin: never serve one beside Hangar's pages and cookies.
+            query = scope.get("query_string") or b""
+            location = origin[0].encode() + (scope.get("raw_path") or scope["path"].encode())
+            location += b"?" + query if query else b""
+            await send({"type": "http.response.start", "status": 308, "headers": [(b"location", location)]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         if not rest:
             query = scope.get("query_string") or b""
             location = prefix.encode() + (b"?" + query if query else b"")
@@ -252,6 +281,10 @@ class AppProxy:
         prefix = f"{PREFIX}{service_name}/"
         if not _SERVICE_NAME.match(service_name) or not rest:
             await send({"type": "websocket.close", "code": 4404})
+            return
+        origin = self.apps_origin
+        if origin is not None and request_host(scope) != origin[1]:
+            await send({"type": "websocket.close", "code": 4403})
             return
         headers, _host = upstream_headers(scope, prefix=prefix, websocket=True, hidden=self.hidden_cookies)
         protocols = list(scope.get("subprotocols") or [])

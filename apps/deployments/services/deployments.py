@@ -49,8 +49,8 @@ def service_name_for(notebook: Notebook) -> str:
 
 
 def proxy_url(service_name: str, *, base_url: str = "") -> str:
-    """The app's public URL on this Hangar: ``{PUBLIC_URL or the request's origin}/apps/<name>/``."""
-    base = (settings.PUBLIC_URL or base_url).rstrip("/")
+    """The app's public URL: ``{APPS_PUBLIC_URL or PUBLIC_URL or the request's origin}/apps/<name>/``."""
+    base = (settings.APPS_PUBLIC_URL or settings.PUBLIC_URL or base_url).rstrip("/")
     return f"{base}/apps/{service_name}/"
 
 

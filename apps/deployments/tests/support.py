@@ -108,7 +108,9 @@ async def asgi_http(
     query: str = "",
 ) -> Answer:
     """Send one HTTP request to an ASGI app, as daphne would, and collect the response."""
-    raw_headers = [(b"host", b"testserver")] + [(k.lower().encode(), v.encode()) for k, v in headers or []]
+    raw_headers = [(k.lower().encode(), v.encode()) for k, v in headers or []]
+    if not any(name == b"host" for name, _value in raw_headers):
+        raw_headers.insert(0, (b"host", b"testserver"))
     scope = {
         "type": "http",
         "asgi": {"version": "3.0"},

@@ -167,3 +167,27 @@ def test_logs_query_is_validated(user_client, stopped):
     assert_error(user_client.get(f"/api/v1/deployments/{stopped.pk}/logs?lines=0"), 400, "VALIDATION_ERROR")
     body = user_client.get(f"/api/v1/deployments/{stopped.pk}/logs?lines=5").json()
     assert body["deployment_id"] == stopped.pk and body["logs"] == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_apps_on_their_own_origin(settings, user, build):
+    from apps.deployments.services import deployments as services
+    from apps.deployments.tests.support import asgi_http, run
+    from config.asgi import application
+
+    settings.APPS_PUBLIC_URL = "https://apps.example.com"
+    deployment = services.deployment_create(owner=user, notebook=build.notebook, build=build)
+    assert deployment.service_url == f"https://apps.example.com/apps/{deployment.service_name}/"
+
+    async def scenario():
+        beside_hangar = await asgi_http(application, "GET", "/apps/notebook-9-9/page", query="a=1")
+        on_apps_host = await asgi_http(
+            application, "GET", "/apps/notebook-9-9/page", headers=[("Host", "apps.example.com")]
+        )
+        return beside_hangar, on_apps_host
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "apps.example.com"]
+    beside_hangar, on_apps_host = run(scenario)
+    assert beside_hangar.status == 308
+    assert beside_hangar.header("location") == "https://apps.example.com/apps/notebook-9-9/page?a=1"
+    assert on_apps_host.status == 404 and on_apps_host.json()["error_code"] == "NOT_FOUND"

@@ -132,7 +132,7 @@ function renderResults(results) {
 
 function applyJob(job) {
   nodes = job.nodes || nodes;
-  title.textContent = job.workflow_name || "Job";
+  if (job.workflow_name) title.textContent = job.workflow_name;
   setStatus(job.status);
   setProgress(job.progress ?? 0);
   if (job.estimated_cost !== undefined) {

@@ -34,6 +34,28 @@ def extension_of(filename: str) -> str:
     return suffix[1:] if suffix else ""
 
 
+class NotUtf8(IngestionError):
+    """The parser met bytes that are not UTF-8 past the sniffed head: scan the whole file."""
+
+
+def sniff_encoding(path: Path) -> str | None:
+    """The encoding the first 64 KB show (BOMs, else UTF-8 when they decode), or None when they are
+    not UTF-8 and the whole file must be scanned. NUL bytes there mean a binary file."""
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if b"\x00" in head:
+        raise IngestionError(
+            "The file looks binary (it contains NUL bytes), not text; upload CSV, JSON, Parquet or Excel"
+        )
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return None
+    return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
 def detect_encoding(path: Path, on_progress: Progress | None = None) -> str:
     """The text encoding of ``path`` (see the module docstring); raises ``IngestionError``."""
     size = max(path.stat().st_size, 1)
@@ -100,6 +122,8 @@ def read_delimited(path: Path, *, extension: str, encoding: str) -> pa.Table:
         )
     except pa.ArrowInvalid as exc:
         first_error = exc
+    if arrow_encoding == "utf8" and "utf8" in str(first_error).lower().replace("-", ""):
+        raise NotUtf8(str(first_error))
     if "Empty CSV file" in str(first_error):
         raise IngestionError("The file is empty: it has no header row")
     try:

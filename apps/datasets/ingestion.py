@@ -137,7 +137,12 @@ def ingestion_run(*, job_id: object) -> IngestionJob | None:
         logger.exception("Ingestion %s failed", job.id)
         storage.delete_keys([key])
         return ingestion_fail(job_id=job.id, reason=f"Ingestion failed: {type(exc).__name__}: {exc}")
-    return _complete(job, version, key, table, columns, parquet_size)
+    try:
+        return _complete(job, version, key, table, columns, parquet_size)
+    except Exception as exc:  # e.g. the database refusing the profile: the job must still end
+        logger.exception("Ingestion %s could not be recorded", job.id)
+        storage.delete_keys([key])
+        return ingestion_fail(job_id=job.id, reason=f"Ingestion failed: {type(exc).__name__}: {exc}")
 
 
 def _complete(job, version, key, table, columns, parquet_size) -> IngestionJob | None:

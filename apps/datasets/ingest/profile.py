@@ -31,7 +31,8 @@ _TEXT_MIN_MEAN_LENGTH = 30
 def json_safe(value: Any) -> Any:
     """A value JSON can hold: non-finite floats become None, dates ISO strings, long text clipped."""
     if value is None or isinstance(value, bool | int | str):
-        return value[:_TOP_VALUE_CHARS] if isinstance(value, str) else value
+        # PostgreSQL's jsonb refuses NUL characters, which a text value may hold.
+        return value[:_TOP_VALUE_CHARS].replace("\x00", "") if isinstance(value, str) else value
     if isinstance(value, float):
         return value if math.isfinite(value) else None
     if isinstance(value, decimal.Decimal):
@@ -41,8 +42,8 @@ def json_safe(value: Any) -> Any:
     if isinstance(value, datetime.timedelta):
         return value.total_seconds()
     if isinstance(value, bytes):
-        return value[:_TOP_VALUE_CHARS].decode("utf-8", errors="replace")
-    return str(value)[:_TOP_VALUE_CHARS]
+        return json_safe(value[:_TOP_VALUE_CHARS].decode("utf-8", errors="replace"))
+    return json_safe(str(value))
 
 
 def _dtype(arrow_type: pa.DataType, has_nulls: bool) -> str:

@@ -233,3 +233,12 @@ def test_reaper_fails_stuck_jobs_and_requeues_lost_ones(uploader, user, django_c
     assert ingestion_reap()["failed"] == [str(job.pk)]
     job.refresh_from_db()
     assert job.status == "failed" and "did not finish in time" in job.error_message
+
+
+def test_a_nul_past_the_head_is_kept_out_of_the_profile(uploader):
+    """PostgreSQL's jsonb refuses NUL characters: profile values never carry one."""
+    body = b"a,b\n" + b"1,x\n" * 20000 + b"2,y\x00z\n"
+    confirmed = uploader.upload("late_nul.csv", body)
+    assert uploader.job(confirmed["job_id"])["status"] == "completed"
+    values = [v["value"] for v in _columns(uploader, confirmed["dataset_id"])["b"]["top_values"]]
+    assert "yz" in values and not any("\x00" in v for v in values)

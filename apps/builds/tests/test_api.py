@@ -212,3 +212,15 @@ def test_an_internal_error_fails_the_build_with_a_reason(monkeypatch, user, note
     assert build.status == "failed" and build.error_message == "The build failed: internal error"
     notebook.refresh_from_db()
     assert notebook.status == Notebook.Status.FAILED
+
+
+def test_a_notebook_replaced_before_the_build_runs_fails_it_with_the_reason(user, notebook):
+    from apps.notebooks.services import notebook_replace_content
+
+    build = services.build_create(owner=user, notebook=notebook)
+    notebook_replace_content(notebook=notebook, content=b"{}", filename="app.ipynb")
+    build = services.build_execute(build=build)
+    assert build.status == "failed"
+    assert build.error_message == (
+        "Could not prepare the sources: Notebook must be parsed first. Current status: uploaded"
+    )

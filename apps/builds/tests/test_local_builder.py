@@ -9,16 +9,20 @@ import shutil
 import tempfile
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.db import connection
 
 from apps.accounts.tokens import tokens_for
 from apps.builds import logs, services
 from apps.builds.builders import cache
+from apps.builds.builders.local import LocalBuilder
 from apps.builds.models import Build
+from apps.builds.notebooks import write_sources
 from apps.builds.tests.conftest import make_notebook
 from apps.runtime import registry
 from apps.runtime.backends import sandbox
@@ -190,3 +194,32 @@ def test_requirements_are_normalised_for_the_cache_key():
     assert cache.cache_key("six==1.16.0\n") == cache.cache_key("# generated\nsix==1.16.0 # pin\n\n")
     assert cache.cache_key("six==1.16.0\n") != cache.cache_key("six==1.15.0\n")
     assert len(cache.cache_key("")) == 64
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builds_of_the_same_new_requirements_run_pip_once(user, backend):
+    """The builder itself, twice at once (the service's status writes are tested elsewhere; SQLite's
+    shared in-memory test database cannot take concurrent writers)."""
+    builds = []
+    for n in range(2):
+        build = services.build_create(owner=user, notebook=make_notebook(user, packages=("six==1.15.0",), name=f"t{n}"))
+        source = logs.build_dir(build.build_id) / "src"
+        write_sources(notebook=build.notebook, dest=source)
+        build.source_path = str(source)
+        builds.append(build)
+
+    def run(build):
+        try:
+            return LocalBuilder().build(build, logs.BuildLog(build_pk=build.pk, build_id=build.build_id))
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(run, builds)
+
+    assert first.ok and second.ok, (first.error_message, second.error_message)
+    assert first.env_path == second.env_path
+    # One ran pip; the other waited on the key's lock and then reused the result.
+    assert sorted([first.cache_hit, second.cache_hit]) == [False, True]
+    installed = ["Successfully installed six-1.15.0" in logs.read_lines(b.build_id) for b in builds]
+    assert sorted(installed) == [False, True]

@@ -179,7 +179,12 @@ def _complete(job, version, key, table, columns, parquet_size) -> IngestionJob |
 def ingestion_fail(*, job_id: object, reason: str) -> IngestionJob | None:
     """Fail a pending or processing job with ``reason`` (shown to the user); others are left alone."""
     with transaction.atomic():
-        job = IngestionJob.objects.select_for_update().select_related("dataset", "owner").filter(pk=job_id).first()
+        job = (
+            IngestionJob.objects.select_for_update(of=("self",))
+            .select_related("dataset", "owner")
+            .filter(pk=job_id)
+            .first()
+        )
         if (
             job is None
             or not job.can_transition(IngestionJob.Status.FAILED)

@@ -173,7 +173,12 @@ def dataset_confirm(
 ) -> IngestionJob:
     """Turn an uploaded file into a new dataset (or the next version of ``dataset_id``) and queue
     its ingestion. An upload is confirmed once (409 after)."""
-    intent = UploadIntent.objects.select_for_update().select_related("owner").filter(pk=upload_id, owner=user).first()
+    intent = (
+        UploadIntent.objects.select_for_update(of=("self",))
+        .select_related("owner")
+        .filter(pk=upload_id, owner=user)
+        .first()
+    )
     if intent is None:
         raise NotFound("Upload not found")
     if intent.confirmed_at is not None:

@@ -142,6 +142,11 @@ def main() -> int:
         report.notes.append(f"{args.requests} requests each way, interleaved, one keep-alive connection each")
         report.notes.append("both paths cross slirp4netns into the sandbox; the proxied one adds daphne and the proxy")
         report.data = {"direct": direct, "proxied": proxied, "floor": floor}
+    except Exception as exc:
+        # The served helper appends the whole server log to its error; that log is kept on disk.
+        print(f"proxy_overhead failed: {str(exc).split('--- server output ---')[0][:2000]}", file=sys.stderr)
+        print(f"server log: bench/results/{NAME}.serve.log", file=sys.stderr)
+        return 1
     finally:
         stopped = common.stop_all_workloads(runtime_root)
         if stopped:

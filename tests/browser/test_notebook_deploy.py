@@ -288,3 +288,48 @@ def test_a_failing_build_names_its_step_and_keeps_its_log(
     expect(row).to_have_attribute("data-status", "failed")
     expect(row.get_by_role("link", name="Open app")).to_have_count(0)
     assert console_errors == []
+
+
+SEED_HISTORY = """
+from apps.accounts.models import User
+from apps.deployments.models import Pipeline
+from apps.notebooks.models import Notebook
+
+owner = User.objects.get(username="historian")
+for i in range(23):
+    notebook = Notebook.objects.create(
+        owner=owner, name=f"nb{i:02d}", filename=f"nb{i:02d}.ipynb", file="nb.ipynb", status="failed"
+    )
+    Pipeline.objects.create(
+        owner=owner, notebook=notebook, pipeline_id=f"pipeline-{notebook.pk}-{i}", status="failed",
+        current_step="parse", error_message="not a notebook",
+    )
+"""
+
+
+def test_history_pages_and_an_unknown_pipeline(page: Page, hangar: ServedHangar, console_errors: list[str]) -> None:
+    """23 pipelines (written straight to the served database) make three pages of history."""
+    _register(page, hangar.url, "historian")
+    env = clean_env(DATABASE_URL=f"sqlite:///{hangar.log_path.parent / 'hangar.sqlite3'}")
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", SEED_HISTORY], cwd=ROOT, env=env, check=True)
+    page.goto(hangar.url + "/notebooks")
+    rows = page.locator("#history-rows tr")
+    expect(page.locator("#history-range")).to_have_text("1\N{EN DASH}10 of 23")
+    expect(rows).to_have_count(10)
+    expect(rows.first).to_contain_text("nb22")
+    expect(page.get_by_role("button", name="Previous")).to_be_disabled()
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#history-range")).to_have_text("11\N{EN DASH}20 of 23")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#history-range")).to_have_text("21\N{EN DASH}23 of 23")
+    expect(rows).to_have_count(3)
+    expect(rows.last).to_contain_text("nb00")
+    expect(page.get_by_role("button", name="Next")).to_be_disabled()
+    page.get_by_role("button", name="Previous").click()
+    expect(page.locator("#history-range")).to_have_text("11\N{EN DASH}20 of 23")
+
+    # An address naming no pipeline of this user says so.
+    page.goto(hangar.url + "/notebooks?pipeline=pipeline-0-0")
+    expect(page.locator("#deploy-notice")).to_have_text("Pipeline pipeline-0-0 was not found.")
+    # Only the answers that said so (the status read and the socket's 404) were logged.
+    assert all("404" in error for error in console_errors), console_errors

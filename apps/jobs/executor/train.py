@@ -1,10 +1,10 @@
 """The training itself, run inside the executor process: load, split, cross-validate, fit, score,
 plot, save, rank. It reports through an :class:`~apps.jobs.executor.protocol.Emitter` and writes
-files only under the spec's ``output_dir``.
+files only under the spec's ``output_dir`` (and ``time_limit_seconds``, which :mod:`apps.jobs.executor.run` uses).
 
 The spec (written by the supervisor) holds ``plan`` (the snapshot's plan, see
 :class:`apps.jobs.workflows.plan.Plan`), ``data_path`` (the dataset version's Parquet) and
-``output_dir``.
+``output_dir`` (and ``time_limit_seconds``, which :mod:`apps.jobs.executor.run` uses).
 """
 
 import math

@@ -161,7 +161,12 @@ def _begin(job_id: Any) -> tuple[Job, Path] | None:
         work_dir = job_work_dir(job.pk)
         work_dir.mkdir(parents=True, exist_ok=True)
         spec_path = work_dir / "spec.json"
-        spec = {"plan": job.snapshot.plan, "data_path": str(data_path), "output_dir": str(work_dir / "output")}
+        spec = {
+            "plan": job.snapshot.plan,
+            "data_path": str(data_path),
+            "output_dir": str(work_dir / "output"),
+            "time_limit_seconds": settings.JOB_TIME_LIMIT_SECONDS,
+        }
         spec_path.write_text(json.dumps(spec))
         move_job(job, Status.RUNNING)
     return job, spec_path

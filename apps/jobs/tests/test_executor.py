@@ -9,9 +9,9 @@ import pandas as pd
 import psutil
 import pytest
 
-from apps.jobs.models import Job, TrainedModel, WorkflowSnapshot
+from apps.jobs.models import Job, TrainedModel
 from apps.jobs.services.execution import job_execute
-from apps.jobs.services.jobs import job_create, jobs_reap_stuck
+from apps.jobs.services.jobs import jobs_reap_stuck
 from apps.jobs.tests.job_fixtures import (
     balance,
     graph,
@@ -22,7 +22,6 @@ from apps.jobs.tests.job_fixtures import (
     refunds,
     slow_frame,
 )
-from apps.jobs.workflows import validate_workflow
 
 __all__ = ["job_storage"]
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("job_storage")]
@@ -90,8 +89,8 @@ def test_iris_end_to_end_with_two_models_plots_and_downloads(user, user_client, 
     assert job_execute(job_id=job_id) is None
 
 
-def test_adult_like_data_with_strings_and_missing_values_trains_without_preprocessing(user):
-    """The executor imputes and encodes by itself when a plan has no such steps."""
+def test_adult_like_data_with_strings_and_missing_values_trains_without_preprocessing(user, user_client):
+    """No preprocessing node at all: the executor imputes and one-hot encodes by itself."""
     rng = np.random.default_rng(1)
     rows = 400
     frame = pd.DataFrame(
@@ -105,19 +104,11 @@ def test_adult_like_data_with_strings_and_missing_values_trains_without_preproce
     frame.loc[::13, "age"] = np.nan
     frame["income"] = np.where(frame["hours"] + rng.normal(0, 5, rows) > 42, ">50K", "<=50K")
     dataset = make_dataset(user, frame, target="income", problem_type="classification", name="adult")
-    body = graph(
-        dataset,
-        preprocessing=[("imp", "simple_imputer", {}), ("enc", "one_hot_encoder", {})],
-        models=[("gb", "gradient_boosting", {"n_estimators": 20})],
-    )
-    plan = validate_workflow(user=user, nodes=body["nodes"], edges=body["edges"]).plan.to_dict()
-    plan["preprocessing"] = []  # no imputation, no encoding: the executor must supply both
-    nodes = [node for node in body["nodes"] if node["type"] != "preprocessing"]
-    snapshot = WorkflowSnapshot.objects.create(owner=user, nodes=nodes, edges=[], plan=plan)
-    job = job_create(user=user, snapshot=snapshot)
-    assert job_execute(job_id=job.pk) == "completed", Job.objects.get(pk=job.pk).error_message
-    results = Job.objects.get(pk=job.pk).results
-    assert results["models"][0]["metrics"]["accuracy"] > 0.5
+    job_id = submit(user_client, graph(dataset, models=[("gb", "gradient_boosting", {"n_estimators": 20})]))
+    assert job_execute(job_id=job_id) == "completed", Job.objects.get(pk=job_id).error_message
+    job = Job.objects.get(pk=job_id)
+    assert job.nodes[0]["summary"]["categorical_columns"] == 2  # workclass, married
+    assert job.results["models"][0]["metrics"]["accuracy"] > 0.5
 
 
 def test_regression_ranks_by_an_error_metric_lowest_first(user, user_client):

@@ -88,7 +88,7 @@ async def _send_json(send, status: int, detail: str, code: str, extra: list | No
 
 
 def _wake_in_thread(deployment_id: int) -> str:
-    from apps.deployments.services.deployments import deployment_wake
+    from apps.deployments.services.scaling import deployment_wake
 
     try:
         return deployment_wake(deployment_id=deployment_id)

@@ -1,4 +1,4 @@
-"""Deployment writes: create, trigger, execute (start and switch traffic), stop, redeploy, wake.
+"""Deployment writes: create, trigger, execute (start and switch traffic), stop, redeploy.
 
 A deployment is one revision of a notebook's app. Revisions of one notebook share its
 ``service_name`` and so its URL; the proxy routes to the newest deployed one. ``deployment_execute``
@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Max
 from django.http import HttpRequest
@@ -32,7 +31,6 @@ logger = logging.getLogger(__name__)
 
 Status = Deployment.Status
 MAX_INSTANCES_LIMIT = 100
-WAKE_POLL_SECONDS = 0.1
 _ACTION_FOR_STATUS = {
     Status.DEPLOYED: "deployment_deployed",
     Status.FAILED: "deployment_failed",
@@ -102,7 +100,8 @@ def lock_deployment(deployment_id: int) -> Deployment | None:
     )
 
 
-def _publish_on_commit(service_name: str) -> None:
+def publish_on_commit(service_name: str) -> None:
+    """Share the service's new route once the transaction commits."""
     transaction.on_commit(lambda: routes.publish(service_name))
 
 
@@ -221,12 +220,12 @@ def deployment_execute(*, deployment: Deployment) -> Deployment:
         return deployment_fail(deployment_id=current.pk, message=exc.error_message())
     except Exception:
         logger.exception("Deploying %s failed", current.pk)
-        _stop_quietly(current)
+        stop_quietly(current)
         return deployment_fail(deployment_id=current.pk, message="The deployment failed: internal error")
     superseded = _switch(current.pk, revision)
     if superseded is None:
         # Stopped (or failed) while it was starting: do not leave it running.
-        _stop_quietly(current)
+        stop_quietly(current)
         return Deployment.objects.get(pk=current.pk)
     if superseded:
         # The old revisions serve whoever still routes to them from a process's memory.
@@ -260,7 +259,7 @@ def _switch(deployment_id: int, revision: Any) -> list[Deployment] | None:
         for old in superseded:
             move_deployment(old, Status.STOPPED, reason=f"superseded by revision {deployment.revision}")
         _move_notebook(deployment.notebook_id, Notebook.Status.DEPLOYED)
-        _publish_on_commit(deployment.service_name)
+        publish_on_commit(deployment.service_name)
     return superseded
 
 
@@ -274,11 +273,12 @@ def deployment_fail(*, deployment_id: int, message: str) -> Deployment:
         move_deployment(deployment, Status.FAILED, reason=message)
         serving = Deployment.objects.filter(service_name=deployment.service_name, status=Status.DEPLOYED).exists()
         _move_notebook(deployment.notebook_id, Notebook.Status.DEPLOYED if serving else Notebook.Status.FAILED)
-        _publish_on_commit(deployment.service_name)
+        publish_on_commit(deployment.service_name)
     return deployment
 
 
-def _stop_quietly(deployment: Deployment) -> None:
+def stop_quietly(deployment: Deployment) -> None:
+    """Stop the revision's instances during cleanup; a failure is logged, not raised."""
     try:
         get_deployer(deployment.deployer).stop(deployment)
     except Exception:
@@ -302,8 +302,8 @@ def deployment_stop(*, deployment: Deployment, request: HttpRequest | None = Non
         if deployment.status == Status.STOPPED:
             return deployment
         move_deployment(deployment, Status.STOPPED, reason="stop requested", request=request)
-        _publish_on_commit(deployment.service_name)
-    _stop_quietly(deployment)
+        publish_on_commit(deployment.service_name)
+    stop_quietly(deployment)
     return deployment
 
 
@@ -319,81 +319,3 @@ def deployment_redeploy(*, deployment: Deployment, request: HttpRequest | None =
         max_instances=deployment.max_instances,
         request=request,
     )
-
-
-# --- scale to zero and wake ---------------------------------------------------------------------
-
-
-def deployment_sleep(*, deployment_id: int, reason: str = "idle") -> Deployment | None:
-    """Scale a deployed revision to zero instances; it stays ``deployed`` and a request wakes it."""
-    with transaction.atomic():
-        deployment = lock_deployment(deployment_id)
-        if deployment is None or deployment.status != Status.DEPLOYED or deployment.instances == 0:
-            return deployment
-        deployment.instances = 0
-        deployment.runtime_state = {**deployment.runtime_state, "target": ""}
-        deployment.save(update_fields=["instances", "runtime_state", "updated_at"])
-        record(deployment, "deployment_scaled_to_zero", f"{deployment.service_name} scaled to zero ({reason})")
-        _publish_on_commit(deployment.service_name)
-    try:
-        get_deployer(deployment.deployer).sleep(deployment)
-    except Exception:
-        logger.warning("Could not scale %s to zero", deployment.pk, exc_info=True)
-    return deployment
-
-
-def _wake_lock_key(deployment_id: int) -> str:
-    return f"deploy:wake:{deployment_id}"
-
-
-def deployment_wake(*, deployment_id: int) -> str:
-    """Start a scaled-to-zero revision and return the target to forward to ("" if it cannot run).
-
-    One process wakes it (a cache lock across processes); the others wait for its result. An app
-    that no longer starts is marked ``failed`` with its log.
-    """
-    timeout = settings.DEPLOY_HEALTH_TIMEOUT_SECONDS + 30
-    if not cache.add(_wake_lock_key(deployment_id), 1, timeout):
-        return _wait_for_wake(deployment_id, timeout)
-    try:
-        deployment = Deployment.objects.select_related("build", "owner", "notebook").filter(pk=deployment_id).first()
-        if deployment is None or deployment.status != Status.DEPLOYED:
-            return ""
-        if deployment.instances > 0 and deployment.runtime_state.get("target"):
-            return deployment.runtime_state["target"]
-        try:
-            revision = get_deployer(deployment.deployer).start(deployment)
-        except DeployFailed as exc:
-            deployment_fail(deployment_id=deployment_id, message=f"The app did not start again: {exc.error_message()}")
-            return ""
-        with transaction.atomic():
-            deployment = lock_deployment(deployment_id)
-            if deployment.status != Status.DEPLOYED:
-                _stop_quietly(deployment)
-                return ""
-            deployment.instances = 1
-            deployment.runtime_state = {**revision.state, "target": revision.target}
-            deployment.last_request_at = timezone.now()
-            deployment.save(update_fields=["instances", "runtime_state", "last_request_at", "updated_at"])
-            record(deployment, "deployment_woken", f"{deployment.service_name} woken by a request")
-            _publish_on_commit(deployment.service_name)
-        return revision.target
-    finally:
-        cache.delete(_wake_lock_key(deployment_id))
-
-
-def _wait_for_wake(deployment_id: int, timeout: float) -> str:
-    """Another process is waking the app: wait for its result."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        # Read the lock before the row: the waker commits the row before it releases the lock.
-        waking = cache.get(_wake_lock_key(deployment_id)) is not None
-        row = Deployment.objects.filter(pk=deployment_id).values("status", "instances", "runtime_state").first()
-        if row is None or row["status"] != Status.DEPLOYED:
-            return ""
-        if row["instances"] > 0 and (row["runtime_state"] or {}).get("target"):
-            return row["runtime_state"]["target"]
-        if not waking:
-            return ""
-        time.sleep(WAKE_POLL_SECONDS)
-    return ""

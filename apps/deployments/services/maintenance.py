@@ -22,7 +22,8 @@ from apps.deployments.deployers import DeployFailed, get_deployer
 from apps.deployments.deployers.local import WORKLOAD_PREFIX
 from apps.deployments.models import Deployment
 from apps.deployments.proxy import routes
-from apps.deployments.services.deployments import deployment_fail, deployment_sleep, lock_deployment, record
+from apps.deployments.services.deployments import deployment_fail, lock_deployment, record
+from apps.deployments.services.scaling import deployment_sleep
 from apps.runtime import registry
 from apps.runtime.errors import RuntimeBackendError
 

@@ -14,6 +14,7 @@ from apps.deployments.deployers.cloudrun import CloudRunDeployer
 from apps.deployments.deployers.kubernetes import KubernetesDeployer
 from apps.deployments.models import Deployment
 from apps.deployments.services import deployments as services
+from apps.deployments.services import scaling
 from apps.deployments.tests import support
 from apps.deployments.tests.support import make_build
 
@@ -290,7 +291,7 @@ def test_k8s_client_boundary_rollout_timeout_fails(user, build, use_deployer, se
 def test_k8s_client_boundary_sleep_scales_to_zero(user, build, use_deployer):
     deployer = use_deployer(k8s_deployer())
     deployment = run_deploy(user, build, min_instances=0)
-    services.deployment_sleep(deployment_id=deployment.pk)
+    scaling.deployment_sleep(deployment_id=deployment.pk)
     deployer.apps.patch_namespaced_deployment_scale.assert_called_once_with(
         name=deployment.service_name, namespace="hangar-apps", body={"spec": {"replicas": 0}}, _request_timeout=30
     )

@@ -72,7 +72,7 @@ def test_a_read_only_mount_is_readable_not_writable(backend, runtime_root):
 @real_sandbox
 @pytest.mark.django_db
 def test_a_workload_that_exits_with_its_command_ends_in_error(backend, runtime_root):
-    spec = spec_for(runtime_root, command=("sh", "-c", "echo bye; exit 7"), exit_with_command=True)
+    spec = spec_for(runtime_root, command=("sh", "-c", "echo bye; sleep 2; exit 7"), exit_with_command=True)
     backend.start(spec)
     deadline = time.monotonic() + 10
     while backend.status(spec.id).phase == Phase.RUNNING and time.monotonic() < deadline:

@@ -155,6 +155,11 @@ class LocalBackend(RuntimeBackend):
                 with contextlib.suppress(RuntimeBackendError):
                     call(self._socket(workload_id), {"op": "ping"}, timeout=2)
                     return
+            if b"exit-code" in _read_bytes(run_dir / "exit.json"):
+                # The sandbox already ended (a workload that exits with its command): no point waiting.
+                raise RuntimeBackendError(
+                    "The sandbox exited while it was starting", detail=self._exit_reason(workload_id)
+                )
             time.sleep(0.005)
         raise RuntimeBackendError(
             "The sandbox started but its agent did not answer",
@@ -325,6 +330,13 @@ class LocalBackend(RuntimeBackend):
         """Open or reattach the terminal ``session`` through the agent."""
         self._require_running(workload_id)
         return await AgentPty.open(self._socket(workload_id), session=session, cols=cols, rows=rows)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
 
 
 def _parse_log_line(line: str) -> LogEntry | None:

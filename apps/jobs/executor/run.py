@@ -46,11 +46,8 @@ def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as handle:
         spec = json.load(handle)
     _guard(float(spec.get("time_limit_seconds") or 0), parent)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    # The plugin catalogue may read settings; the database is never opened here.
-    django.setup()
+    # No Django here: the plugin catalogue and the training are plain Python with scikit-learn,
+    # which keeps the start of every job short.
     from apps.jobs.executor.protocol import Emitter
     from apps.jobs.executor.train import Training, TrainingError
 

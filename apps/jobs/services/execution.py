@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
@@ -252,11 +252,19 @@ def _finish(job_id: Any, outcome: Outcome, recorder: Recorder, output: Path) -> 
 
 
 def _save(key: str, path: Path) -> int:
+    """Put a file the training wrote into storage under ``key``; its size."""
+    size = path.stat().st_size
     if default_storage.exists(key):
         default_storage.delete(key)
+    if isinstance(default_storage, FileSystemStorage):
+        # Local storage: a move (a rename on the same file system) instead of copying a large model.
+        target = Path(default_storage.path(key))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, target)
+        return size
     with path.open("rb") as handle:
         default_storage.save(key, File(handle))
-    return path.stat().st_size
+    return size
 
 
 def _store_results(job: Job, payload: dict[str, Any], output: Path) -> None:

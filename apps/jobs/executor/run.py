@@ -1,8 +1,8 @@
 """The training process: ``python -m apps.jobs.executor.run <job_id> <spec.json>``.
 
 Started by the supervisor in its own session (so a cancel kills its whole process group), it reads
-the spec, trains, and reports on stdout (see :mod:`apps.jobs.executor.protocol`). It never touches
-the database. Exit status: 0 done, 2 a problem with the data or plan, 1 anything else.
+the spec, trains, and reports on stdout (see :mod:`apps.jobs.executor.protocol`). It never sets
+Django up nor touches the database. Exit status: 0 done, 2 a problem with the data or plan, 1 anything else.
 """
 
 import json

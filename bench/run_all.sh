@@ -5,7 +5,7 @@ set -u
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
 status=0
-for bench in env_create_to_terminal terminal_echo idle_environments stop_cleanup notebook_deploy proxy_overhead; do
+for bench in env_create_to_terminal terminal_echo idle_environments stop_cleanup builds notebook_deploy proxy_overhead ingestion job_overhead; do
     echo "### bench/${bench}.py"
     "$PYTHON" "bench/${bench}.py" || status=$?
 done

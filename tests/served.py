@@ -89,7 +89,7 @@ def served_hangar(workdir: Path, *, database: Path | None = None, **extra_env: s
         process = _manage("serve", "--port", str(port), env=env, log=log)
         served = ServedHangar(url=f"http://127.0.0.1:{port}", log_path=log_path)
         try:
-            _wait_healthy(served.url, process, timeout=30)
+            _wait_healthy(served.url, process, timeout=90)
             yield served
         except Exception as exc:
             raise AssertionError(f"{exc}\n--- server output ---\n{served.log()}") from exc

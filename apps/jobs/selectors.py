@@ -9,7 +9,7 @@ from django.core.files.storage import default_storage
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 
 from apps.core.errors import NotFound
-from apps.jobs.executor.train import safe_name
+from apps.jobs.executor.names import safe_name
 from apps.jobs.models import Job, TrainedModel, Workflow, WorkflowSnapshot
 from apps.jobs.services.execution import artifact_key
 

@@ -37,7 +37,7 @@ VENV_BIN = Path(sys.executable).parent
 FLUSH_TASK = "apps.accounts.tasks.flush_expired_tokens"
 VERIFY_TASK = "apps.accounts.tasks.send_verification_email"
 VERIFY_SUBJECT = "Verify your Hangar email address"
-STARTUP_TIMEOUT = 15.0
+STARTUP_TIMEOUT = 60.0
 
 # --- Helpers -------------------------------------------------------------------------------------
 

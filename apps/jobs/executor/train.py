@@ -8,7 +8,6 @@ The spec (written by the supervisor) holds ``plan`` (the snapshot's plan, see
 """
 
 import math
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -19,26 +18,16 @@ import pandas as pd
 from sklearn.model_selection import KFold, StratifiedKFold, cross_validate, train_test_split
 
 from apps.jobs.executor import catalogue
+from apps.jobs.executor.names import plot_name, safe_name
 from apps.jobs.executor.pipeline import ColumnSplit, Step, build_pipeline, plan_steps, prepare_features, split_columns
 from apps.jobs.executor.protocol import Emitter
 
 # Share of the overall progress: loading, then the models (evenly), then the evaluation.
 _LOAD_SHARE, _EVALUATION_SHARE = 5.0, 5.0
-_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
 class TrainingError(Exception):
     """A problem with the data or the plan that the user should read as the job's error."""
-
-
-def safe_name(text: str) -> str:
-    """``text`` reduced to letters, digits, ``_`` and ``-`` (used in file and URL names)."""
-    return _SAFE.sub("-", str(text)).strip("-") or "x"
-
-
-def plot_name(node_id: str, plot_slug: str) -> str:
-    """The file stem of a model node's plot, as served at ``/api/jobs/{id}/plots/{name}.png``."""
-    return f"{safe_name(node_id)}_{safe_name(plot_slug)}"
 
 
 class Training:

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from apps.environments.views.common import validated, validated_query
 from apps.jobs import selectors
-from apps.jobs.executor.train import safe_name
+from apps.jobs.executor.names import safe_name
 from apps.jobs.serializers import (
     ExecuteOutput,
     JobCreateInput,

@@ -1,6 +1,5 @@
 """000's notebook routes: upload, list, detail, delete, parse and the generated files."""
 
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -10,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.errors import ErrorCode, HangarError
+from apps.core.uploads import cap_upload
 from apps.environments.views.common import validated_query
 from apps.notebooks import selectors, services
 from apps.notebooks.serializers import (
@@ -18,29 +18,6 @@ from apps.notebooks.serializers import (
     NotebookSerializer,
     NotebookUploadSerializer,
 )
-
-# Multipart framing around the file (boundaries, part headers) on top of its bytes.
-_MULTIPART_SLACK = 64 * 1024
-
-
-class _SizeCap(FileUploadHandler):
-    """Stops reading a multipart body once the file passes the cap, instead of spooling it all."""
-
-    def __init__(self, request: object, cap: int) -> None:
-        super().__init__(request)
-        self.cap = cap
-        self.received = 0
-        self.exceeded = False
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.received += len(raw_data)
-        if self.received > self.cap:
-            self.exceeded = True
-            raise StopUpload(connection_reset=True)
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
 
 
 class NotebookUploadView(APIView):
@@ -52,17 +29,7 @@ class NotebookUploadView(APIView):
         super().initial(request, *args, **kwargs)
         # Authenticated, body not read yet: refuse by Content-Length, then cap what is read.
         cap = services.notebook_size_cap(owner=request.user)
-        try:
-            declared = int(request.META.get("CONTENT_LENGTH") or "")
-        except ValueError:
-            declared = None
-        if declared is not None and declared > cap + _MULTIPART_SLACK:
-            raise services.too_large(cap)
-        self._size_cap: _SizeCap | None = _SizeCap(request._request, cap)
-        try:
-            request._request.upload_handlers = [self._size_cap, *request._request.upload_handlers]
-        except AttributeError:
-            self._size_cap = None  # already parsed; the service still checks the size
+        self._size_cap = cap_upload(request, cap, lambda: services.too_large(cap))
 
     @extend_schema(
         operation_id="v1_notebooks_upload",

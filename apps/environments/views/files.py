@@ -3,7 +3,6 @@
 import mimetypes
 import os
 
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import FileResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -14,38 +13,9 @@ from rest_framework.views import APIView
 
 from apps.core.envelopes import cmb_response
 from apps.core.errors import ErrorCode, HangarError
+from apps.core.uploads import cap_upload
 from apps.environments import selectors
 from apps.environments.services import files as services
-
-# Multipart framing around the file (boundaries, headers, other fields) on top of its bytes.
-_MULTIPART_SLACK = 64 * 1024
-
-
-class _SizeCap(FileUploadHandler):
-    """Stops reading a multipart body once a file passes the cap, instead of spooling it all."""
-
-    def __init__(self, request: object, cap: int) -> None:
-        super().__init__(request)
-        self.cap = cap
-        self.received = 0
-        self.exceeded = False
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
-        self.received += len(raw_data)
-        if self.received > self.cap:
-            self.exceeded = True
-            raise StopUpload(connection_reset=True)
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
-
-
-def _declared_length(request: Request) -> int | None:
-    try:
-        return int(request.META.get("CONTENT_LENGTH") or "")
-    except ValueError:
-        return None
 
 
 class UserFileUploadView(APIView):
@@ -57,16 +27,11 @@ class UserFileUploadView(APIView):
         super().initial(request, *args, **kwargs)
         # Authentication is done and the body not yet read: refuse by Content-Length, then cap
         # what is actually read, so an oversized upload is never stored.
-        cap = request.user.tier_limits["max_upload_bytes"]
-        declared = _declared_length(request)
-        if declared is not None and declared > cap + _MULTIPART_SLACK:
-            raise services.too_large("Request body exceeds the per-file upload limit")
-        self._size_cap = _SizeCap(request._request, cap)
-        try:
-            request._request.upload_handlers = [self._size_cap, *request._request.upload_handlers]
-        except AttributeError:
-            # The body was already parsed (e.g. by a CSRF check); the service still checks sizes.
-            self._size_cap = None
+        self._size_cap = cap_upload(
+            request,
+            request.user.tier_limits["max_upload_bytes"],
+            lambda: services.too_large("Request body exceeds the per-file upload limit"),
+        )
 
     @extend_schema(request={"multipart/form-data": OpenApiTypes.OBJECT}, responses=OpenApiTypes.OBJECT)
     def post(self, request: Request) -> Response:

@@ -14,12 +14,7 @@ navigating to it (a ``GET`` preferring ``text/html``, without a bearer token) ge
 everyone else is handed to 001's view unchanged.
 """
 
-from urllib.parse import quote
-
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
-from django.shortcuts import redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
@@ -27,24 +22,11 @@ from django.views.decorators.http import require_GET
 from apps.accounts.models import User
 from apps.accounts.selectors import user_from_cookie
 from apps.core.errors import NotFound
+from apps.core.pages import login_redirect, render_page
 from apps.environments import selectors as environment_selectors
 from apps.environments.models import Environment
 from apps.workspaces import selectors as workspace_selectors
 from apps.workspaces.models import CodeSession
-
-
-def _login_redirect(request: HttpRequest) -> HttpResponse:
-    return redirect(f"{settings.LOGIN_URL}?next={quote(request.get_full_path())}")
-
-
-def _page(request: HttpRequest, template: str, context: dict | None = None) -> HttpResponse:
-    """Render ``template``, making sure the ``csrftoken`` cookie the page's scripts send back is set."""
-    get_token(request)
-    response = render(request, template, context or {})
-    # The page depends on who is signed in; a shared cache must not hand it to someone else.
-    patch_vary_headers(response, ["Cookie"])
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 def _signed_in_user(request: HttpRequest) -> User | None:
@@ -84,7 +66,7 @@ def environments_page(request: HttpRequest) -> HttpResponse:
         response = CmbEnvironmentsView.as_view()(request)
     else:
         user = _signed_in_user(request)
-        response = _login_redirect(request) if user is None else _page(request, "environments.html")
+        response = login_redirect(request) if user is None else render_page(request, "environments.html")
     patch_vary_headers(response, ["Accept"])
     return response
 
@@ -93,9 +75,9 @@ def _environment_page(request: HttpRequest, environment_id: str, template: str) 
     """A page about one of the signed-in user's environments (another user's id is a 404)."""
     user = _signed_in_user(request)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     environment = _environment_or_404(user, environment_id)
-    return _page(request, template, {"environment": environment})
+    return render_page(request, template, {"environment": environment})
 
 
 @require_GET
@@ -114,8 +96,8 @@ def environment_terminal_page(request: HttpRequest, environment_id: str) -> Http
 def sessions_page(request: HttpRequest) -> HttpResponse:
     """``/sessions``: the user's code sessions and a form to create one."""
     if _signed_in_user(request) is None:
-        return _login_redirect(request)
-    return _page(request, "sessions.html")
+        return login_redirect(request)
+    return render_page(request, "sessions.html")
 
 
 @require_GET
@@ -123,6 +105,6 @@ def session_page(request: HttpRequest, session_uuid: object) -> HttpResponse:
     """``/sessions/<uuid>``: a session's file tree, editor and terminal."""
     user = _signed_in_user(request)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     session = _session_or_404(user, session_uuid)
-    return _page(request, "session.html", {"session": session})
+    return render_page(request, "session.html", {"session": session})

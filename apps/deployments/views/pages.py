@@ -12,9 +12,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from apps.accounts.selectors import user_from_cookie
-from apps.accounts.views.pages_work import _login_redirect, _page
 from apps.builds.selectors import build_list
 from apps.core.errors import NotFound
+from apps.core.pages import login_redirect, render_page
 from apps.deployments.models import Deployment
 from apps.deployments.selectors import deployment_list
 from apps.notebooks.models import Notebook
@@ -39,9 +39,9 @@ def _notebook_or_404(user, notebook_id: int) -> Notebook:
 def notebooks_page(request: HttpRequest) -> HttpResponse:
     """``/notebooks``: drop a notebook and deploy it in one click, watch the pipeline, see the history."""
     if user_from_cookie(request) is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     context = {"defaults": DEPLOY_DEFAULTS, "cpu_choices": CPU_CHOICES, "memory_choices": MEMORY_CHOICES}
-    return _page(request, "notebooks.html", context)
+    return render_page(request, "notebooks.html", context)
 
 
 @require_GET
@@ -49,7 +49,7 @@ def notebook_detail_page(request: HttpRequest, notebook_id: int) -> HttpResponse
     """``/notebooks/<id>``: what parsing found, the builds and deployments, the repository link."""
     user = user_from_cookie(request)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     notebook = _notebook_or_404(user, notebook_id)
     deployments = list(deployment_list(user=user, notebook_id=notebook.pk)[:RECENT])
     context = {
@@ -59,7 +59,7 @@ def notebook_detail_page(request: HttpRequest, notebook_id: int) -> HttpResponse
         # The newest revision that serves: a redeploy in progress does not hide the app.
         "live": next((d for d in deployments if d.status == Deployment.Status.DEPLOYED and d.service_url), None),
     }
-    return _page(request, "notebooks_detail.html", context)
+    return render_page(request, "notebooks_detail.html", context)
 
 
 @require_GET
@@ -67,7 +67,7 @@ def deployments_page(request: HttpRequest) -> HttpResponse:
     """``/deployments``: the user's deployed apps with Open, Stop, Redeploy and their logs."""
     user = user_from_cookie(request)
     if user is None:
-        return _login_redirect(request)
+        return login_redirect(request)
     # The deployments API answers notebook ids; the page shows their names.
     names = {str(pk): name for pk, name in notebook_list(user=user).values_list("pk", "name")}
-    return _page(request, "deployments.html", {"notebook_names": names})
+    return render_page(request, "deployments.html", {"notebook_names": names})

@@ -6,29 +6,19 @@ They only render templates; the data comes from the JSON API and the job's WebSo
 before any script runs.
 """
 
-from urllib.parse import quote
-
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
-from django.shortcuts import redirect, render
-from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
 from apps.accounts.selectors import user_from_cookie
 from apps.core.errors import NotFound
+from apps.core.pages import login_redirect, render_page
 from apps.jobs import selectors
 
 
 def _page(request: HttpRequest, template: str, context: dict | None = None) -> HttpResponse:
-    user = user_from_cookie(request)
-    if user is None:
-        return redirect(f"{settings.LOGIN_URL}?next={quote(request.get_full_path())}")
-    get_token(request)
-    response = render(request, template, context or {})
-    patch_vary_headers(response, ["Cookie"])
-    response["Cache-Control"] = "private, no-store"
-    return response
+    if user_from_cookie(request) is None:
+        return login_redirect(request)
+    return render_page(request, template, context)
 
 
 @require_GET

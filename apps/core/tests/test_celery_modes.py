@@ -261,7 +261,14 @@ def broker(tmp_path) -> Iterator[dict[str, str]]:
 @pytest.fixture
 def client_app(broker) -> Iterator[Celery]:
     """A Celery app of the test's own on the subprocesses' broker, to send tasks and read results."""
-    app = Celery("hangar-test-client", broker=broker["CELERY_BROKER_URL"], backend=broker["CELERY_RESULT_BACKEND"])
+    # Not the current app: shared tasks resolve through the current app, and the rest of the run
+    # must keep finding Hangar's (eager in tests), not this client.
+    app = Celery(
+        "hangar-test-client",
+        broker=broker["CELERY_BROKER_URL"],
+        backend=broker["CELERY_RESULT_BACKEND"],
+        set_as_current=False,
+    )
     app.conf.broker_transport_options = json.loads(broker["CELERY_BROKER_TRANSPORT_OPTIONS"])
     yield app
     app.close()

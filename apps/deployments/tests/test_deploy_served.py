@@ -52,7 +52,7 @@ def flask_venv():
         timeout=300,
     )
     if installed.returncode != 0:
-        pytest.skip(f"PyPI is not reachable: {installed.stderr[-300:]}")
+        pytest.fail(f"pip could not install flask from PyPI: {installed.stderr[-300:]}")
     yield venv
     shutil.rmtree(root, ignore_errors=True)
 
